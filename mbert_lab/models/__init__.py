@@ -1,0 +1,1 @@
+"""Model loading: Hugging Face encoders by id or path, and the offline default model."""
