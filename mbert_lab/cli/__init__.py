@@ -15,6 +15,7 @@ import sys
 
 # name -> module; order is the order shown in --help.
 COMMANDS: dict[str, str] = {
+    "data": "mbert_lab.cli.data_cmd",
 }
 
 EPILOG = """examples:
