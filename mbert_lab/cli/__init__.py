@@ -15,6 +15,7 @@ import sys
 
 # name -> module; order is the order shown in --help.
 COMMANDS: dict[str, str] = {
+    "model": "mbert_lab.cli.model_cmd",
 }
 
 EPILOG = """examples:
