@@ -15,6 +15,7 @@ import sys
 
 # name -> module; order is the order shown in --help.
 COMMANDS: dict[str, str] = {
+    "align": "mbert_lab.cli.align_cmd",  # also registers align-eval
 }
 
 EPILOG = """examples:

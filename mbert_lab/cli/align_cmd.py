@@ -1,0 +1,636 @@
+"""``mbert-lab align`` and ``mbert-lab align-eval``: word alignment from one extraction.
+
+Wiring only: read pairs (and gold) -> encode every sentence of both sides in ONE extraction
+(all requested layers) -> :mod:`mbert_lab.analyses.alignment` per layer and method -> links
+(Pharaoh or JSONL), scores (JSON record with provenance), plots (heatmap, AER by layer).
+
+Library use (what the benchmark and the demo call)::
+
+    from mbert_lab.models.registry import load_encoder
+    from mbert_lab.cli.align_cmd import encode_pairs
+    from mbert_lab.analyses.alignment import align_pairs
+    enc = load_encoder("offline")
+    src, tgt = encode_pairs(enc, [["the", "cat"]], [["le", "chat"]], layers=(7,))
+    align_pairs(src, tgt, layer=7, methods="argmax,match")[Method.ARGMAX][0].links
+    # ((0, 0), (1, 1))
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, DataMissingError, InputError
+
+EPILOG_ALIGN = """examples:
+  # two line-aligned, whitespace-tokenized files -> Pharaoh links (0-indexed, source first)
+  mbert-lab align --src corpus.en --tgt corpus.fr --layers 7 --out links.txt
+  # one 'src ||| tgt' file, IterMax, links with scores, a heatmap of pair 3
+  mbert-lab align --pairs data.src-tgt --method itermax --format pharaoh-scores \\
+      --out links.txt --heatmap 3 --heatmap-out heat_pair3
+  # raw (untokenized) text, all methods' links as JSONL with words and confidences
+  mbert-lab align --src raw.en --tgt raw.de --input raw --format jsonl --out links.jsonl
+
+Pharaoh with scores writes 'i-j:score'. JSONL: one object per pair with src/tgt words,
+links, scores, confidence (mean link score) and coverage (share of words aligned).
+"""
+
+EPILOG_EVAL = """examples:
+  # AER/P/R/F1 of SimAlign's three methods on the en-fr gold set at layer 7
+  mbert-lab align-eval --gold en-fr --layers 7 --out results/align-eval/enfr
+  # every method, every layer, both levels, three gold sets: one extraction per set
+  mbert-lab align-eval --gold en-fr,ro-en,ja-en --layers all --methods all \\
+      --level subword,word --out results/align-sweep
+  # score an existing Pharaoh file (0-indexed predictions) without a model
+  mbert-lab align-eval --gold my.gold --pairs my.src-tgt --pred links.txt --out results/x
+
+Gold: a name (en-fr, ro-en, ja-en: $MBERT_LAB_DATA/word-alignment) or a Pharaoh file
+('i-j' sure, 'ipj' possible; 0- or 1-indexed, detected; --gold-index to force).
+"""
+
+GOLD_SETS = {"en-fr": "enfr", "ro-en": "roen", "ja-en": "jaen"}
+FORMATS = ("pharaoh", "pharaoh-scores", "jsonl")
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def split_words(text: str) -> list[str]:
+    """Split on the ASCII space only (U+3000 and other Unicode spaces are tokens in the
+    gold sets; ``str.split()`` would split them and shift every later index)."""
+    return [w for w in text.strip("\r\n").split(" ") if w]
+
+
+@dataclass(frozen=True)
+class PairInput:
+    """Sentence pairs read from files: words (tokenized input) or raw strings."""
+
+    src: list[Any]
+    tgt: list[Any]
+    where: list[tuple[str, int]]  # (file, 1-based line) of each pair, for messages
+    files: tuple[str, ...]
+
+
+def _read_lines(path: str | Path) -> list[str]:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such file", path=p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8 text ({e.reason} at byte {e.start})", path=p) from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [x.rstrip("\r") for x in lines]
+
+
+def _side(text: str, tokenized: bool, path: str, line: int, which: str) -> Any:
+    if tokenized:
+        words = split_words(text)
+        if not words:
+            raise InputError(f"empty {which} side", path=path, line=line)
+        return words
+    if not text.strip():
+        raise InputError(f"empty {which} side", path=path, line=line)
+    return text.strip()
+
+
+def read_pairs_file(path: str | Path, tokenized: bool = True) -> PairInput:
+    """A ``source ||| target`` file, one pair per line."""
+    src, tgt, where = [], [], []
+    for n, line in enumerate(_read_lines(path), 1):
+        parts = line.split(" ||| ")
+        if len(parts) != 2:
+            parts = line.split("|||")
+        if len(parts) != 2:
+            raise InputError("expected one 'source ||| target' separator", path=path, line=n)
+        src.append(_side(parts[0], tokenized, str(path), n, "source"))
+        tgt.append(_side(parts[1], tokenized, str(path), n, "target"))
+        where.append((str(path), n))
+    if not src:
+        raise InputError("no sentence pairs", path=path)
+    return PairInput(src, tgt, where, (str(path),))
+
+
+def read_parallel(src_path: str | Path, tgt_path: str | Path, tokenized: bool = True) -> PairInput:
+    """Two line-aligned files."""
+    a, b = _read_lines(src_path), _read_lines(tgt_path)
+    if len(a) != len(b):
+        short, n = (src_path, len(a)) if len(a) < len(b) else (tgt_path, len(b))
+        raise InputError(
+            f"line counts differ: {src_path} has {len(a)} lines, {tgt_path} has {len(b)}; "
+            f"the pairs stop matching after line {n}",
+            path=short,
+            line=n + 1,
+        )
+    if not a:
+        raise InputError("no sentence pairs", path=src_path)
+    src = [_side(x, tokenized, str(src_path), n, "source") for n, x in enumerate(a, 1)]
+    tgt = [_side(x, tokenized, str(tgt_path), n, "target") for n, x in enumerate(b, 1)]
+    return PairInput(src, tgt, [(str(src_path), n) for n in range(1, len(a) + 1)], (str(src_path), str(tgt_path)))
+
+
+def read_gold(path: str | Path, pairs: PairInput, index_base: str = "auto") -> list[Any]:
+    """Pharaoh gold (``i-j`` sure, ``ipj`` possible) for tokenized ``pairs`` -> GoldPair list.
+
+    ``index_base``: ``"0"``, ``"1"`` or ``"auto"`` (0-based when any index is 0, else 1-based:
+    a 0-based file of real alignments nearly always links a first word). Indices beyond the
+    sentence length, a line count that differs from the pairs, or a malformed link raise
+    :class:`InputError` naming the file and line.
+    """
+    import re
+
+    from ..analyses.alignment import GoldPair
+
+    lines = _read_lines(path)
+    if len(lines) != len(pairs.src):
+        raise InputError(
+            f"{len(lines)} gold lines but {len(pairs.src)} sentence pairs in {', '.join(pairs.files)}",
+            path=path,
+            line=min(len(lines), len(pairs.src)) + 1,
+        )
+    pat = re.compile(r"^(\d+)([-p])(\d+)$")
+    parsed: list[list[tuple[int, int, bool]]] = []
+    has_zero = False
+    for n, line in enumerate(lines, 1):
+        links = []
+        for tok in line.split():
+            m = pat.match(tok)
+            if not m:
+                raise InputError(f"malformed link {tok!r} (expected 'i-j' or 'ipj')", path=path, line=n)
+            i, j = int(m.group(1)), int(m.group(3))
+            has_zero = has_zero or i == 0 or j == 0
+            links.append((i, j, m.group(2) == "-"))
+        parsed.append(links)
+    if index_base not in ("auto", "0", "1"):
+        raise ConfigError(f"gold index base must be auto, 0 or 1, got {index_base!r}")
+    base = (0 if has_zero else 1) if index_base == "auto" else int(index_base)
+    out = []
+    for n, (links, s, t) in enumerate(zip(parsed, pairs.src, pairs.tgt), 1):
+        if isinstance(s, str) or isinstance(t, str):
+            raise ConfigError("gold evaluation needs tokenized input")
+        sure, poss = set(), set()
+        for i, j, is_sure in links:
+            a, b = i - base, j - base
+            if not (0 <= a < len(s)) or not (0 <= b < len(t)):
+                raise InputError(
+                    f"gold link {i}{'-' if is_sure else 'p'}{j} ({base}-indexed) is beyond the "
+                    f"sentence length (source {len(s)} words, target {len(t)} words)",
+                    path=path,
+                    line=n,
+                )
+            (sure if is_sure else poss).add((a, b))
+        out.append(GoldPair(tuple(s), tuple(t), frozenset(sure), frozenset(poss - sure)))
+    return out
+
+
+def read_pharaoh(path: str | Path, n_pairs: int) -> list[list[tuple[int, int]]]:
+    """0-indexed predicted links (``i-j``, optional ``:score`` or ``-score`` ignored)."""
+    import re
+
+    lines = _read_lines(path)
+    if len(lines) != n_pairs:
+        raise InputError(f"{len(lines)} lines but {n_pairs} sentence pairs", path=path, line=min(len(lines), n_pairs) + 1)
+    pat = re.compile(r"^(\d+)-(\d+)(?:[:-][0-9.eE+-]+)?$")
+    out = []
+    for n, line in enumerate(lines, 1):
+        links = []
+        for tok in line.split():
+            m = pat.match(tok)
+            if not m:
+                raise InputError(f"malformed link {tok!r}", path=path, line=n)
+            links.append((int(m.group(1)), int(m.group(2))))
+        out.append(links)
+    return out
+
+
+def resolve_gold(name_or_path: str, pairs_path: str | None = None) -> tuple[str, Path, Path]:
+    """A gold set name (``en-fr``...) or a gold file -> (label, pairs file, gold file)."""
+    from ..errors import choice_error
+    from ..paths import data_root
+
+    key = name_or_path.lower()
+    alias = {v: k for k, v in GOLD_SETS.items()}
+    if key in GOLD_SETS or key in alias:
+        name = key if key in GOLD_SETS else alias[key]
+        root = data_root() / "word-alignment"
+        stem = GOLD_SETS[name]
+        pp, gp = Path(pairs_path) if pairs_path else root / f"{stem}.src-tgt", root / f"{stem}.gold"
+        for p in (pp, gp):
+            if not p.is_file():
+                raise DataMissingError(f"gold set {name}: {p} is missing (set MBERT_LAB_DATA to the data mirror)")
+        return name, pp, gp
+    gp = Path(name_or_path)
+    if not gp.is_file():
+        if "/" not in name_or_path and "." not in name_or_path:
+            raise choice_error("gold set", name_or_path, list(GOLD_SETS))
+        raise InputError("no such gold file", path=gp)
+    pp = Path(pairs_path) if pairs_path else gp.with_suffix(".src-tgt")
+    if not pp.is_file():
+        raise InputError(f"no sentence pairs for this gold file (looked for {pp}; pass --pairs)", path=gp)
+    return gp.stem, pp, gp
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def encode_pairs(
+    encoder: Any,
+    src: Sequence[Any],
+    tgt: Sequence[Any],
+    layers: Sequence[int],
+    store: Any = None,
+    batch_size: int = 64,
+    max_length: int | None = None,
+    progress: bool = True,
+) -> tuple[Any, Any]:
+    """Encode both sides of every pair in ONE extraction (all ``layers``) -> two corpus views.
+
+    Input: word lists (pre-tokenized) or raw strings, both sides alike. Only subword vectors
+    are stored: word vectors are pooled from them per pair, with or without lone '▁' pieces
+    (so one extraction serves both treatments). Long sentences are windowed by the extractor.
+    """
+    from ..analyses.alignment import CorpusView
+    from ..encode.extractor import ExtractConfig, Extractor
+
+    if len(src) != len(tgt):
+        raise ConfigError(f"{len(src)} source sentences but {len(tgt)} target sentences")
+    cfg = ExtractConfig(
+        layers=tuple(layers),
+        outputs=("subword",),
+        drop_lone_marker=True,  # only marks lone pieces in pooled_mask; vectors are unaffected
+        max_length=max_length,
+        batch_size=batch_size,
+    )
+    texts = list(src) + list(tgt)
+    pretok = bool(texts) and not isinstance(texts[0], str)
+    corpus = Extractor(encoder, cfg, store=store, progress=progress).encode(
+        texts, pretokenized=pretok, desc="encoding pairs"
+    )
+    n = len(src)
+    return CorpusView(corpus, 0, n), CorpusView(corpus, n, 2 * n)
+
+
+# ------------------------------------------------------------------------------ plots
+
+
+def plot_heatmap(pm: Any, alignment: Any, stem: str | Path, title: str = "") -> list[Path]:
+    """Similarity heatmap of one pair with the word links marked (PNG + SVG).
+
+    Rows/columns are the matrix units (subwords or words); a cell is ringed when its two
+    words are linked.
+    """
+    import numpy as np
+
+    from ..analyses.alignment import similarity
+    from ..plots import new_figure, save_figure
+
+    sim = similarity(pm.src_vectors, pm.tgt_vectors)
+    m, n = sim.shape
+    fig, ax = new_figure(max(4.0, 0.32 * n + 2.5), max(3.5, 0.3 * m + 2.0))
+    im = ax.imshow(sim, cmap="viridis", aspect="auto")
+    linked = set(alignment.links)
+    rr, cc = [], []
+    for r in range(m):
+        for c in range(n):
+            if (int(pm.src_words[r]), int(pm.tgt_words[c])) in linked:
+                rr.append(r)
+                cc.append(c)
+    ax.scatter(cc, rr, s=40, facecolors="none", edgecolors="red", linewidths=1.4, label="link")
+    ax.set_xticks(np.arange(n))
+    ax.set_xticklabels(pm.tgt_labels, rotation=90, fontsize=7)
+    ax.set_yticks(np.arange(m))
+    ax.set_yticklabels(pm.src_labels, fontsize=7)
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, label="(cos + 1) / 2")
+    return save_figure(fig, stem)
+
+
+def plot_aer_by_layer(rows: list[dict[str, Any]], stem: str | Path) -> list[Path]:
+    """AER by layer, one line per (gold set, level, method)."""
+    from ..plots import new_figure, save_figure
+
+    series: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
+    for r in rows:
+        series.setdefault((r["gold"], r["level"], r["method"]), []).append((r["layer"], r["aer"]))
+    golds = sorted({k[0] for k in series})
+    fig, axes = new_figure(5.0 * len(golds), 4.2, ncols=len(golds), squeeze=False)
+    for ax, g in zip(axes[0], golds):
+        for (gg, lv, meth), pts in sorted(series.items()):
+            if gg != g:
+                continue
+            pts.sort()
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3,
+                    ls="-" if lv == "subword" else "--", label=f"{meth} ({lv})")
+        ax.set_title(g)
+        ax.set_xlabel("layer")
+        ax.set_ylabel("AER (lower is better)")
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7, ncol=2)
+    return save_figure(fig, stem)
+
+
+# ---------------------------------------------------------------------------- parsers
+
+
+def add_parser(subparsers: Any) -> None:
+    from .common import add_model_options
+
+    p = subparsers.add_parser(
+        "align",
+        help="word-align sentence pairs (SimAlign / awesome-align methods)",
+        description="Align words of sentence pairs with contextual embeddings (one batched extraction).",
+        epilog=EPILOG_ALIGN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _input_options(p)
+    p.add_argument("--method", default="argmax", help="argmax, itermax, match, forward, backward, softmax "
+                   "(jsonl: a list 'argmax,match' or 'all')")
+    _method_options(p)
+    p.add_argument("--format", default="pharaoh", help="pharaoh | pharaoh-scores | jsonl")
+    p.add_argument("--out", required=True, help="output file (written atomically)")
+    p.add_argument("--heatmap", type=int, default=None, metavar="N",
+                   help="also plot pair N (1-based line) as a heatmap with links")
+    p.add_argument("--heatmap-out", default=None, help="heatmap stem (default: <out>.pairN) -> .png/.svg")
+    add_model_options(p, layers_default="8")
+    p.set_defaults(func=run_align)
+
+    q = subparsers.add_parser(
+        "align-eval",
+        help="AER / precision / recall / F1 of alignments against gold, by layer and method",
+        description="Score alignment methods against sure+possible gold links (corpus-level and per pair).",
+        epilog=EPILOG_EVAL,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    q.add_argument("--gold", required=True, help="gold set name(s) en-fr,ro-en,ja-en or a Pharaoh gold file")
+    q.add_argument("--pairs", default=None, help="'src ||| tgt' file of a gold file (default: <gold>.src-tgt)")
+    q.add_argument("--gold-index", default="auto", help="gold index base: auto | 0 | 1")
+    q.add_argument("--pred", default=None, help="score this Pharaoh file (0-indexed) instead of aligning")
+    q.add_argument("--methods", default="argmax,itermax,match", help="list, or 'all'")
+    q.add_argument("--level", default="subword", help="subword, word, or 'subword,word'")
+    _method_options(q)
+    q.add_argument("--out", required=True, help="output folder: align_eval.json, per_pair.jsonl, plots")
+    q.add_argument("--limit", type=int, default=None, help="first N pairs only")
+    add_model_options(q, layers_default="8")
+    q.set_defaults(func=run_eval)
+
+
+def _input_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("input")
+    g.add_argument("--pairs", default=None, help="one 'source ||| target' file")
+    g.add_argument("--src", default=None, help="source file (line-aligned with --tgt)")
+    g.add_argument("--tgt", default=None, help="target file")
+    g.add_argument("--input", default="tokenized", choices=("tokenized", "raw"),
+                   help="tokenized: words split on ASCII spaces (default); raw: words from the tokenizer")
+
+
+def _method_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("alignment")
+    g.add_argument("--keep-lone-marker", action="store_true",
+                   help="keep lone '▁' subword pieces in the similarity matrix (SimAlign does); "
+                   "default: drop them")
+    g.add_argument("--distortion", type=float, default=0.0, help="SimAlign distortion ratio (0 = off)")
+    g.add_argument("--null-threshold", type=float, default=None,
+                   help="drop links whose score is below this (those words stay unaligned)")
+    g.add_argument("--softmax-threshold", type=float, default=1e-3, help="softmax method threshold")
+    g.add_argument("--itermax-alpha", type=float, default=0.9)
+    g.add_argument("--itermax-iterations", type=int, default=2)
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from ..analyses.alignment import ExtractOptions
+
+    return ExtractOptions(
+        itermax_alpha=args.itermax_alpha,
+        itermax_iterations=args.itermax_iterations,
+        softmax_threshold=args.softmax_threshold,
+        distortion=args.distortion,
+        null_threshold=args.null_threshold,
+    )
+
+
+def _load(args: argparse.Namespace, layers_spec: str, single: bool) -> tuple[Any, list[int]]:
+    from ..models.registry import load_encoder, parse_layers
+
+    enc = load_encoder(args.model, revision=args.revision, device=args.device)
+    layers = parse_layers(layers_spec, enc.num_layers)
+    if single and len(layers) != 1:
+        raise ConfigError(f"--layers must name one layer for align, got {layers_spec!r}")
+    return enc, layers
+
+
+def _store(args: argparse.Namespace) -> Any:
+    if args.no_cache:
+        return None
+    from ..encode import default_store
+
+    return default_store()
+
+
+def _set_threads() -> None:
+    import torch
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+# -------------------------------------------------------------------------------- run
+
+
+def run_align(args: argparse.Namespace) -> int:
+    from ..analyses.alignment import Level, align_pair_matrix, pair_matrix, parse_methods
+    from ..io import atomic_open
+
+    if args.format not in FORMATS:
+        from ..errors import choice_error
+
+        raise choice_error("output format", args.format, FORMATS)
+    methods = parse_methods(args.method)
+    if args.format != "jsonl" and len(methods) != 1:
+        raise ConfigError("Pharaoh output holds one method; use --format jsonl for several")
+    opts = _options(args)
+    level = Level.SUBWORD
+    tokenized = args.input == "tokenized"
+    if args.pairs and (args.src or args.tgt):
+        raise ConfigError("give either --pairs or --src/--tgt, not both")
+    if args.pairs:
+        pairs = read_pairs_file(args.pairs, tokenized)
+    elif args.src and args.tgt:
+        pairs = read_parallel(args.src, args.tgt, tokenized)
+    else:
+        raise ConfigError("give --pairs FILE or both --src and --tgt")
+    if args.heatmap is not None and not 1 <= args.heatmap <= len(pairs.src):
+        raise ConfigError(f"--heatmap {args.heatmap}: pairs are numbered 1..{len(pairs.src)}")
+    _set_threads()
+    enc, layers = _load(args, args.layers, single=True)
+    layer = layers[0]
+    src, tgt = encode_pairs(enc, pairs.src, pairs.tgt, layers, store=_store(args),
+                            batch_size=args.batch_size, max_length=args.max_length)
+    drop = not args.keep_lone_marker
+    out_path = Path(args.out)
+    heat = None
+    with atomic_open(out_path, "w") as f:
+        for i in range(len(pairs.src)):
+            pm = pair_matrix(src, tgt, i, layer, level, drop)
+            res = align_pair_matrix(pm, methods, opts)
+            if args.heatmap == i + 1:
+                heat = (pm, res[methods[0]])
+            if args.format == "jsonl":
+                rec = {
+                    "pair": i + 1,
+                    "src": src.words_text(i),
+                    "tgt": tgt.words_text(i),
+                    "layer": layer,
+                    "alignments": {
+                        m.value: {
+                            "links": [list(x) for x in res[m].links],
+                            "scores": [round(s, 5) for s in res[m].scores],
+                            "confidence": round(res[m].confidence, 5),
+                            "coverage": round(res[m].coverage, 5),
+                        }
+                        for m in methods
+                    },
+                }
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            else:
+                f.write(res[methods[0]].pharaoh(with_scores=args.format == "pharaoh-scores") + "\n")
+    print(f"aligned {len(pairs.src)} pairs at layer {layer} ({', '.join(m.value for m in methods)}) -> {out_path}")
+    if heat is not None:
+        stem = Path(args.heatmap_out) if args.heatmap_out else out_path.with_name(out_path.name + f".pair{args.heatmap}")
+        paths = plot_heatmap(heat[0], heat[1], stem, title=f"pair {args.heatmap}, layer {layer}, {methods[0].value}")
+        print("heatmap: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    """One (gold set, level, layer, method) score line of ``align-eval``."""
+
+    gold: str
+    level: str
+    layer: int
+    method: str
+    aer: float
+    precision: float
+    recall: float
+    f1: float
+    n_pred: int
+    n_sure: int
+    n_pred_sure: int
+    n_pred_possible: int
+    pairs: int
+    mean_confidence: float | None  # None when scoring a predictions file (no scores)
+    mean_coverage: float | None
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..analyses.alignment import Level, align_pairs, parse_methods, score_alignments
+    from ..io import atomic_open, sha256_file
+    from ..results import DatasetProvenance, Provenance, record
+
+    methods = parse_methods(args.methods)
+    levels = [Level.parse(x) for x in args.level.split(",") if x.strip()]
+    opts = _options(args)
+    drop = not args.keep_lone_marker
+    golds = [g for g in args.gold.split(",") if g.strip()]
+    if args.pred and len(golds) != 1:
+        raise ConfigError("--pred scores one gold set")
+    # read and validate everything before any model work or output
+    sets = []
+    for g in golds:
+        name, pp, gp = resolve_gold(g, args.pairs)
+        pairs = read_pairs_file(pp, tokenized=True)
+        gold = read_gold(gp, pairs, args.gold_index)
+        if args.limit:
+            pairs = PairInput(pairs.src[: args.limit], pairs.tgt[: args.limit], pairs.where[: args.limit], pairs.files)
+            gold = gold[: args.limit]
+        sets.append((name, pp, gp, pairs, gold))
+    preds_file = read_pharaoh(args.pred, len(sets[0][4])) if args.pred else None
+
+    rows: list[EvalRow] = []
+    per_pair: list[dict[str, Any]] = []
+    enc = None
+    layers: list[int] = []
+    if preds_file is not None:
+        name, _, _, _, gold = sets[0]
+        for n, (links, g) in enumerate(zip(preds_file, gold), 1):
+            for i, j in links:
+                if i >= len(g.src) or j >= len(g.tgt):
+                    raise InputError(f"predicted link {i}-{j} is beyond the sentence length", path=args.pred, line=n)
+        ev = score_alignments(preds_file, gold)
+        o = ev.overall
+        rows.append(EvalRow(name, "file", -1, "file", o.aer, o.precision, o.recall, o.f1, o.n_pred, o.n_sure,
+                            o.n_pred_sure, o.n_pred_possible, len(gold), None, None))
+        per_pair += [{"gold": name, "pair": k + 1, **asdict(s)} for k, s in enumerate(ev.per_pair)]
+    else:
+        _set_threads()
+        enc, layers = _load(args, args.layers, single=False)
+        store = _store(args)
+        for name, _, _, pairs, gold in sets:
+            src, tgt = encode_pairs(enc, pairs.src, pairs.tgt, layers, store=store,
+                                    batch_size=args.batch_size, max_length=args.max_length)
+            for layer in layers:
+                for lv in levels:
+                    res = align_pairs(src, tgt, layer, methods, lv, drop, opts)
+                    for m in methods:
+                        ev = score_alignments(res[m], gold)
+                        o = ev.overall
+                        rows.append(EvalRow(
+                            name, lv.value, layer, m.value, o.aer, o.precision, o.recall, o.f1, o.n_pred,
+                            o.n_sure, o.n_pred_sure, o.n_pred_possible, len(gold),
+                            float(np.mean([a.confidence for a in res[m]])),
+                            float(np.mean([a.coverage for a in res[m]])),
+                        ))
+                        for k, (s, a) in enumerate(zip(ev.per_pair, res[m])):
+                            per_pair.append({"gold": name, "level": lv.value, "layer": layer, "method": m.value,
+                                             "pair": k + 1, **asdict(s), "confidence": a.confidence,
+                                             "coverage": a.coverage})
+    best = _best_layers(rows)
+    out = Path(args.out)
+    prov = Provenance.collect(
+        config={k: v for k, v in vars(args).items() if k != "func"},
+        model=enc.provenance if enc is not None else None,
+        layers=layers,
+        pooling="mean of subwords" + ("" if drop else " incl. lone markers"),
+        datasets=[DatasetProvenance(name=f"word-alignment/{n}", files={str(pp.name): sha256_file(pp), str(gp.name): sha256_file(gp)})
+                  for n, pp, gp, _, _ in sets],
+    )
+    rec = record("align-eval", {"rows": [asdict(r) for r in rows], "best_layer": best}, prov)
+    with atomic_open(out / "per_pair.jsonl", "w") as f:
+        for d in per_pair:
+            f.write(json.dumps(d) + "\n")
+    rec.save(out / "align_eval.json")
+    if len(layers) > 1:
+        paths = plot_aer_by_layer([asdict(r) for r in rows], out / "aer_by_layer")
+        print("plot: " + ", ".join(str(p) for p in paths))
+    _print_rows(rows)
+    if best and len(layers) > 1:
+        print("best layer (lowest AER):")
+        for b in best:
+            print(f"  {b['gold']:6s} {b['level']:8s} {b['method']:9s} layer {b['layer']:2d}  AER {b['aer']:.4f}")
+    print(f"results: {out / 'align_eval.json'}")
+    return 0
+
+
+def _best_layers(rows: list[EvalRow]) -> list[dict[str, Any]]:
+    best: dict[tuple[str, str, str], EvalRow] = {}
+    for r in rows:
+        k = (r.gold, r.level, r.method)
+        if k not in best or r.aer < best[k].aer:
+            best[k] = r
+    return [{"gold": k[0], "level": k[1], "method": k[2], "layer": v.layer, "aer": v.aer} for k, v in sorted(best.items())]
+
+
+def _print_rows(rows: list[EvalRow]) -> None:
+    print(f"{'gold':6s} {'level':8s} {'layer':>5s} {'method':9s} {'AER':>7s} {'P':>7s} {'R':>7s} {'F1':>7s}")
+    for r in rows:
+        print(f"{r.gold:6s} {r.level:8s} {r.layer:5d} {r.method:9s} {r.aer:7.4f} {r.precision:7.4f} "
+              f"{r.recall:7.4f} {r.f1:7.4f}")
+    sys.stdout.flush()
