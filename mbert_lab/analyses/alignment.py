@@ -175,9 +175,10 @@ def argmax_links(sim: np.ndarray) -> np.ndarray:
 def itermax_links(sim: np.ndarray, alpha: float = 0.9, iterations: int = 2) -> np.ndarray:
     """SimAlign's IterMax: ArgMax, then ``iterations - 1`` further rounds.
 
-    In a further round a cell whose row *and* column are both already aligned is out; a cell
-    where exactly one of them is aligned keeps ``alpha`` times its similarity; a cell where
-    neither is aligned keeps its full similarity. The forward/backward argmax of that damped
+    In a further round a cell whose row *and* column are both already aligned is out; the
+    others are weighted by ``min(1, alpha * (row free + column free))``: with the default
+    alpha 0.9 a cell with one aligned side keeps 0.9 of its similarity and a cell with
+    neither side aligned keeps all of it. The forward/backward argmax of that damped
     matrix is intersected again, restricted to cells that are not out, and added. A round
     stops the loop when it adds nothing, and no round runs once every row or every column is
     aligned. Matrices with 2 or fewer rows or columns get plain ArgMax (as in SimAlign).

@@ -357,7 +357,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--out", required=True, help="output file (written atomically)")
     p.add_argument("--heatmap", type=int, default=None, metavar="N",
                    help="also plot pair N (1-based line) as a heatmap with links")
-    p.add_argument("--heatmap-out", default=None, help="heatmap stem (default: <out>.pairN) -> .png/.svg")
+    p.add_argument("--heatmap-out", default=None, help="heatmap stem (default: <out stem>_pairN) -> .png and .svg")
     add_model_options(p, layers_default="8")
     p.set_defaults(func=run_align)
 
@@ -501,7 +501,7 @@ def run_align(args: argparse.Namespace) -> int:
                 f.write(res[methods[0]].pharaoh(with_scores=args.format == "pharaoh-scores") + "\n")
     print(f"aligned {len(pairs.src)} pairs at layer {layer} ({', '.join(m.value for m in methods)}) -> {out_path}")
     if heat is not None:
-        stem = Path(args.heatmap_out) if args.heatmap_out else out_path.with_name(out_path.name + f".pair{args.heatmap}")
+        stem = Path(args.heatmap_out) if args.heatmap_out else out_path.parent / f"{out_path.stem}_pair{args.heatmap}"
         paths = plot_heatmap(heat[0], heat[1], stem, title=f"pair {args.heatmap}, layer {layer}, {methods[0].value}")
         print("heatmap: " + ", ".join(str(p) for p in paths))
     return 0
