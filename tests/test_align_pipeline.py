@@ -176,3 +176,19 @@ def test_cli_align_eval_matches_library_and_sweeps(tmp_path, tiny_model_dir, tin
     assert got[0]["aer"] == pytest.approx(want)
     per = [json.loads(x) for x in (ev / "per_pair.jsonl").read_text().splitlines()]
     assert len(per) == 5 * len(rows)
+
+
+def test_demo_section_writes_links_and_heatmap(tmp_path, tiny_sp_encoder):
+    from mbert_lab.cli.align_cmd import demo_section
+    from mbert_lab.data.embedded import load_embedded_corpus
+    from mbert_lab.demo import DemoContext
+
+    ctx = DemoContext(encoder=tiny_sp_encoder, corpus=load_embedded_corpus(), languages=("de", "fr", "ja"),
+                      out=tmp_path, max_pairs=40)
+    summary = demo_section(ctx)
+    assert "alignment:" in summary and "3 languages" in summary, summary
+    for lang in ("de", "fr", "ja"):
+        recs = [json.loads(x) for x in (tmp_path / "alignment" / f"links_en-{lang}.jsonl").read_text().splitlines()]
+        assert recs and all(max((i for i, _ in r["argmax"]["links"]), default=-1) < len(r["en"]) for r in recs)
+    assert list((tmp_path / "alignment").glob("heatmap_en-*_pair*.png"))
+    assert (tmp_path / "alignment" / "alignment_summary.json").is_file()
