@@ -49,15 +49,14 @@ def peak_rss_mb() -> float:
 
 
 def load_sets(names: list[str], limit: int | None) -> dict:
-    from mbert_lab.cli.align_cmd import read_gold, read_pairs_file, resolve_gold
+    from mbert_lab.cli.align_cmd import gold_pairs, load_gold
 
     out = {}
     for name in names:
-        _, pp, gp = resolve_gold(name)
-        pairs = read_pairs_file(pp)
-        gold = read_gold(gp, pairs)
+        gold = gold_pairs(load_gold(name)[0])
         n = limit or len(gold)
-        out[name] = (pairs.src[:n], pairs.tgt[:n], gold[:n])
+        gold = gold[:n]
+        out[name] = ([list(g.src) for g in gold], [list(g.tgt) for g in gold], gold)
     return out
 
 

@@ -146,7 +146,7 @@ def test_cli_bad_input_exit_2_and_no_output(tmp_path, tiny_model_dir, capsys):
     ev = tmp_path / "ev"
     code, _, err = _run(capsys, "align-eval", "--gold", tmp_path / "g.gold", "--model", tiny_model_dir,
                         "--out", ev, "--no-cache", "--layers", "2")
-    assert code == 2 and "g.gold:2: gold link 1-3 (1-indexed) is beyond the sentence length" in err
+    assert code == 2 and "g.gold:2: link 1-3: target index 3 is beyond the sentence" in err
     assert not ev.exists()
     code, _, err = _run(capsys, "align", "--pairs", tmp_path / "g.src-tgt", "--model", tiny_model_dir,
                         "--out", out, "--method", "argmx")
@@ -165,11 +165,11 @@ def test_cli_align_eval_matches_library_and_sweeps(tmp_path, tiny_model_dir, tin
     assert (ev / "aer_by_layer.png").is_file() and (ev / "aer_by_layer.svg").is_file()
     assert len(rec["payload"]["best_layer"]) == 2 * 6
     # the CLI's numbers are the library's numbers
-    from mbert_lab.cli.align_cmd import read_gold, read_pairs_file
+    from mbert_lab.cli.align_cmd import gold_pairs, load_gold
 
-    pairs = read_pairs_file(DATA / "five.src-tgt")
-    gold = read_gold(DATA / "five.gold", pairs)
-    src, tgt = encode_pairs(tiny_sp_encoder, pairs.src, pairs.tgt, layers=(3,), progress=False)
+    gold = gold_pairs(load_gold(str(DATA / "five.gold"))[0])
+    src, tgt = encode_pairs(tiny_sp_encoder, [list(g.src) for g in gold], [list(g.tgt) for g in gold],
+                            layers=(3,), progress=False)
     res = al.align_pairs(src, tgt, 3, ["itermax"], "word")
     want = al.score_alignments(res[Method.ITERMAX], gold).overall.aer
     got = [r for r in rows if r["layer"] == 3 and r["level"] == "word" and r["method"] == "itermax"]

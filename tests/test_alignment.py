@@ -193,13 +193,14 @@ def test_method_invariants(sim):
 
 
 def test_aer_on_hand_computed_five_pair_gold_file():
-    from mbert_lab.cli.align_cmd import read_gold, read_pairs_file, read_pharaoh
+    from mbert_lab.cli.align_cmd import gold_pairs, load_gold, read_predictions
 
-    pairs = read_pairs_file(DATA / "five.src-tgt")
-    gold = read_gold(DATA / "five.gold", pairs)  # 1-indexed, detected (no index 0)
+    gold_set, _ = load_gold(str(DATA / "five.gold"))  # pairs from five.src-tgt beside it
+    assert gold_set.index_base == 1  # detected: "3p3" in a 3-word pair
+    gold = gold_pairs(gold_set)
     assert gold[0].sure == {(0, 0), (1, 1)} and gold[0].possible == {(2, 2)}
     assert gold[3].sure == frozenset() and gold[3].possible == {(0, 0), (0, 1)}
-    pred = read_pharaoh(DATA / "five.pred", 5)
+    pred = read_predictions(DATA / "five.pred", 5)
     ev = al.score_alignments(pred, gold)
     # |A| = 3+1+3+1+0 = 8, |S| = 2+2+4+0+2 = 10, |A∩S| = 2+1+2+0+0 = 5, |A∩P| = 3+1+2+1+0 = 7
     o = ev.overall
@@ -213,17 +214,19 @@ def test_aer_on_hand_computed_five_pair_gold_file():
     assert [p.recall for p in ev.per_pair] == pytest.approx([1, 0.5, 0.5, 0, 0])
 
 
-def test_gold_zero_index_detection_and_forcing(tmp_path):
-    from mbert_lab.cli.align_cmd import read_gold, read_pairs_file
+def test_gold_index_detection_and_forcing(tmp_path):
+    from mbert_lab.cli.align_cmd import gold_pairs, load_gold
 
     (tmp_path / "g.src-tgt").write_text("a b ||| x y\n")
     (tmp_path / "g.gold").write_text("0-0 1p1\n")
-    pairs = read_pairs_file(tmp_path / "g.src-tgt")
-    assert read_gold(tmp_path / "g.gold", pairs)[0].sure == {(0, 0)}
+    assert gold_pairs(load_gold(str(tmp_path / "g.gold"))[0])[0].sure == {(0, 0)}
     (tmp_path / "h.gold").write_text("1-1 2-2\n")
-    assert read_gold(tmp_path / "h.gold", pairs)[0].sure == {(0, 0), (1, 1)}
-    with pytest.raises(InputError, match=r"h.gold:1: gold link 2-2 \(0-indexed\) is beyond"):
-        read_gold(tmp_path / "h.gold", pairs, "0")
+    (tmp_path / "h.src-tgt").write_text("a b ||| x y\n")
+    assert gold_pairs(load_gold(str(tmp_path / "h.gold"))[0])[0].sure == {(0, 0), (1, 1)}
+    with pytest.raises(InputError, match=r"h.gold:1: link 2-2: source index 2 is beyond the sentence"):
+        load_gold(str(tmp_path / "h.gold"), index_base="0")
+    with pytest.raises(ConfigError, match="did you mean 'en-fr'"):
+        load_gold("en-fx")
 
 
 def test_ideographic_space_is_a_token():
@@ -233,7 +236,7 @@ def test_ideographic_space_is_a_token():
 
 
 def test_input_errors_name_file_and_line(tmp_path):
-    from mbert_lab.cli.align_cmd import read_gold, read_pairs_file, read_parallel
+    from mbert_lab.cli.align_cmd import load_gold, read_pairs_file, read_parallel, read_predictions
 
     (tmp_path / "a.txt").write_text("x y\nz\nw\n")
     (tmp_path / "b.txt").write_text("p\nq\n")
@@ -244,8 +247,11 @@ def test_input_errors_name_file_and_line(tmp_path):
         read_pairs_file(tmp_path / "p.src-tgt")
     (tmp_path / "q.src-tgt").write_text("a b ||| x\n")
     (tmp_path / "q.gold").write_text("1-1 3-1\n")
-    with pytest.raises(InputError, match=r"q.gold:1: gold link 3-1 \(1-indexed\) is beyond the sentence length"):
-        read_gold(tmp_path / "q.gold", read_pairs_file(tmp_path / "q.src-tgt"))
+    with pytest.raises(InputError, match=r"q.gold:1: link 3-1: source index 3 is beyond the sentence"):
+        load_gold(str(tmp_path / "q.gold"))
     (tmp_path / "r.gold").write_text("1-1 x\n")
-    with pytest.raises(InputError, match=r"r.gold:1: malformed link 'x'"):
-        read_gold(tmp_path / "r.gold", read_pairs_file(tmp_path / "q.src-tgt"))
+    with pytest.raises(InputError, match=r"r.gold:1: bad link 'x'"):
+        load_gold(str(tmp_path / "r.gold"), str(tmp_path / "q.src-tgt"))
+    (tmp_path / "pred.txt").write_text("0-0 1-x\n")
+    with pytest.raises(InputError, match=r"pred.txt:1: malformed link '1-x'"):
+        read_predictions(tmp_path / "pred.txt", 1)

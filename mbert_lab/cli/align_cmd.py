@@ -63,7 +63,9 @@ FORMATS = ("pharaoh", "pharaoh-scores", "jsonl")
 def split_words(text: str) -> list[str]:
     """Split on the ASCII space only (U+3000 and other Unicode spaces are tokens in the
     gold sets; ``str.split()`` would split them and shift every later index)."""
-    return [w for w in text.strip("\r\n").split(" ") if w]
+    from ..data.formats import split_ascii_space
+
+    return list(split_ascii_space(text.strip("\r\n")))
 
 
 @dataclass(frozen=True)
@@ -136,61 +138,48 @@ def read_parallel(src_path: str | Path, tgt_path: str | Path, tokenized: bool = 
     return PairInput(src, tgt, [(str(src_path), n) for n in range(1, len(a) + 1)], (str(src_path), str(tgt_path)))
 
 
-def read_gold(path: str | Path, pairs: PairInput, index_base: str = "auto") -> list[Any]:
-    """Pharaoh gold (``i-j`` sure, ``ipj`` possible) for tokenized ``pairs`` -> GoldPair list.
-
-    ``index_base``: ``"0"``, ``"1"`` or ``"auto"`` (0-based when any index is 0, else 1-based:
-    a 0-based file of real alignments nearly always links a first word). Indices beyond the
-    sentence length, a line count that differs from the pairs, or a malformed link raise
-    :class:`InputError` naming the file and line.
-    """
-    import re
-
+def gold_pairs(gold: Any) -> list[Any]:
+    """A loaded ``AlignmentGold`` (:mod:`mbert_lab.data.formats`) -> the scorer's GoldPair list."""
     from ..analyses.alignment import GoldPair
 
-    lines = _read_lines(path)
-    if len(lines) != len(pairs.src):
-        raise InputError(
-            f"{len(lines)} gold lines but {len(pairs.src)} sentence pairs in {', '.join(pairs.files)}",
-            path=path,
-            line=min(len(lines), len(pairs.src)) + 1,
-        )
-    pat = re.compile(r"^(\d+)([-p])(\d+)$")
-    parsed: list[list[tuple[int, int, bool]]] = []
-    has_zero = False
-    for n, line in enumerate(lines, 1):
-        links = []
-        for tok in line.split():
-            m = pat.match(tok)
-            if not m:
-                raise InputError(f"malformed link {tok!r} (expected 'i-j' or 'ipj')", path=path, line=n)
-            i, j = int(m.group(1)), int(m.group(3))
-            has_zero = has_zero or i == 0 or j == 0
-            links.append((i, j, m.group(2) == "-"))
-        parsed.append(links)
+    return [GoldPair(p.src_tokens, p.tgt_tokens, p.sure, p.possible) for p in gold.pairs]
+
+
+def load_gold(name_or_path: str, pairs_path: str | None = None, index_base: str = "auto") -> tuple[Any, Any]:
+    """A gold set name (en-fr, ro-en, ja-en) or a Pharaoh gold file -> (AlignmentGold, provenance).
+
+    Reading, index-base detection (0 or 1; ``index_base`` "0"/"1" forces it) and range checks
+    are :func:`mbert_lab.data.formats.read_alignment`'s: errors name the file and line.
+    """
+    from ..data.formats import alignment_sets, load_gold_alignment, read_alignment
+    from ..data.registry import dataset_provenance
+    from ..errors import choice_error
+    from ..io import sha256_file
+    from ..results import DatasetProvenance
+
     if index_base not in ("auto", "0", "1"):
-        raise ConfigError(f"gold index base must be auto, 0 or 1, got {index_base!r}")
-    base = (0 if has_zero else 1) if index_base == "auto" else int(index_base)
-    out = []
-    for n, (links, s, t) in enumerate(zip(parsed, pairs.src, pairs.tgt), 1):
-        if isinstance(s, str) or isinstance(t, str):
-            raise ConfigError("gold evaluation needs tokenized input")
-        sure, poss = set(), set()
-        for i, j, is_sure in links:
-            a, b = i - base, j - base
-            if not (0 <= a < len(s)) or not (0 <= b < len(t)):
-                raise InputError(
-                    f"gold link {i}{'-' if is_sure else 'p'}{j} ({base}-indexed) is beyond the "
-                    f"sentence length (source {len(s)} words, target {len(t)} words)",
-                    path=path,
-                    line=n,
-                )
-            (sure if is_sure else poss).add((a, b))
-        out.append(GoldPair(tuple(s), tuple(t), frozenset(sure), frozenset(poss - sure)))
-    return out
+        raise choice_error("gold index base", index_base, ("auto", "0", "1"))
+    base = None if index_base == "auto" else int(index_base)
+    key = name_or_path.replace("-", "").replace("_", "").lower()
+    gp = Path(name_or_path)
+    if not gp.is_file() and "/" not in name_or_path and "." not in name_or_path:
+        if key not in alignment_sets():
+            raise choice_error("gold set", name_or_path, list(GOLD_SETS))
+        if pairs_path:
+            raise ConfigError("--pairs goes with a gold file, not with a named gold set")
+        gold = load_gold_alignment(key, index_base=base)
+        return gold, dataset_provenance("word-alignment", [gold.text_path, gold.gold_path])
+    if not gp.is_file():
+        raise InputError("no such gold file", path=gp)
+    pp = Path(pairs_path) if pairs_path else gp.with_suffix(".src-tgt")
+    if not pp.is_file():
+        raise InputError(f"no sentence pairs for this gold file (looked for {pp}; pass --pairs)", path=gp)
+    gold = read_alignment(pp, gp, index_base=base, name=gp.stem)
+    prov = DatasetProvenance(name=gp.stem, files={str(pp): sha256_file(pp), str(gp): sha256_file(gp)})
+    return gold, prov
 
 
-def read_pharaoh(path: str | Path, n_pairs: int) -> list[list[tuple[int, int]]]:
+def read_predictions(path: str | Path, n_pairs: int) -> list[list[tuple[int, int]]]:
     """0-indexed predicted links (``i-j``, optional ``:score`` or ``-score`` ignored)."""
     import re
 
@@ -208,33 +197,6 @@ def read_pharaoh(path: str | Path, n_pairs: int) -> list[list[tuple[int, int]]]:
             links.append((int(m.group(1)), int(m.group(2))))
         out.append(links)
     return out
-
-
-def resolve_gold(name_or_path: str, pairs_path: str | None = None) -> tuple[str, Path, Path]:
-    """A gold set name (``en-fr``...) or a gold file -> (label, pairs file, gold file)."""
-    from ..errors import choice_error
-    from ..paths import data_root
-
-    key = name_or_path.lower()
-    alias = {v: k for k, v in GOLD_SETS.items()}
-    if key in GOLD_SETS or key in alias:
-        name = key if key in GOLD_SETS else alias[key]
-        root = data_root() / "word-alignment"
-        stem = GOLD_SETS[name]
-        pp, gp = Path(pairs_path) if pairs_path else root / f"{stem}.src-tgt", root / f"{stem}.gold"
-        for p in (pp, gp):
-            if not p.is_file():
-                raise DataMissingError(f"gold set {name}: {p} is missing (set MBERT_LAB_DATA to the data mirror)")
-        return name, pp, gp
-    gp = Path(name_or_path)
-    if not gp.is_file():
-        if "/" not in name_or_path and "." not in name_or_path:
-            raise choice_error("gold set", name_or_path, list(GOLD_SETS))
-        raise InputError("no such gold file", path=gp)
-    pp = Path(pairs_path) if pairs_path else gp.with_suffix(".src-tgt")
-    if not pp.is_file():
-        raise InputError(f"no sentence pairs for this gold file (looked for {pp}; pass --pairs)", path=gp)
-    return gp.stem, pp, gp
 
 
 # --------------------------------------------------------------------------- encoding
@@ -532,8 +494,8 @@ def run_eval(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..analyses.alignment import Level, align_pairs, parse_methods, score_alignments
-    from ..io import atomic_open, sha256_file
-    from ..results import DatasetProvenance, Provenance, record
+    from ..io import atomic_open
+    from ..results import Provenance, record
 
     methods = parse_methods(args.methods)
     levels = [Level.parse(x) for x in args.level.split(",") if x.strip()]
@@ -545,21 +507,17 @@ def run_eval(args: argparse.Namespace) -> int:
     # read and validate everything before any model work or output
     sets = []
     for g in golds:
-        name, pp, gp = resolve_gold(g, args.pairs)
-        pairs = read_pairs_file(pp, tokenized=True)
-        gold = read_gold(gp, pairs, args.gold_index)
-        if args.limit:
-            pairs = PairInput(pairs.src[: args.limit], pairs.tgt[: args.limit], pairs.where[: args.limit], pairs.files)
-            gold = gold[: args.limit]
-        sets.append((name, pp, gp, pairs, gold))
-    preds_file = read_pharaoh(args.pred, len(sets[0][4])) if args.pred else None
+        gold_set, dprov = load_gold(g, args.pairs, args.gold_index)
+        gold = gold_pairs(gold_set)[: args.limit] if args.limit else gold_pairs(gold_set)
+        sets.append((gold_set.name, dprov, gold))
+    preds_file = read_predictions(args.pred, len(sets[0][2])) if args.pred else None
 
     rows: list[EvalRow] = []
     per_pair: list[dict[str, Any]] = []
     enc = None
     layers: list[int] = []
     if preds_file is not None:
-        name, _, _, _, gold = sets[0]
+        name, _, gold = sets[0]
         for n, (links, g) in enumerate(zip(preds_file, gold), 1):
             for i, j in links:
                 if i >= len(g.src) or j >= len(g.tgt):
@@ -573,8 +531,8 @@ def run_eval(args: argparse.Namespace) -> int:
         _set_threads()
         enc, layers = _load(args, args.layers, single=False)
         store = _store(args)
-        for name, _, _, pairs, gold in sets:
-            src, tgt = encode_pairs(enc, pairs.src, pairs.tgt, layers, store=store,
+        for name, _, gold in sets:
+            src, tgt = encode_pairs(enc, [list(g.src) for g in gold], [list(g.tgt) for g in gold], layers, store=store,
                                     batch_size=args.batch_size, max_length=args.max_length)
             for layer in layers:
                 for lv in levels:
@@ -599,8 +557,7 @@ def run_eval(args: argparse.Namespace) -> int:
         model=enc.provenance if enc is not None else None,
         layers=layers,
         pooling="mean of subwords" + ("" if drop else " incl. lone markers"),
-        datasets=[DatasetProvenance(name=f"word-alignment/{n}", files={str(pp.name): sha256_file(pp), str(gp.name): sha256_file(gp)})
-                  for n, pp, gp, _, _ in sets],
+        datasets=[d for _, d, _ in sets],
     )
     rec = record("align-eval", {"rows": [asdict(r) for r in rows], "best_layer": best}, prov)
     with atomic_open(out / "per_pair.jsonl", "w") as f:
