@@ -436,7 +436,9 @@ def run_align(args: argparse.Namespace) -> int:
     drop = not args.keep_lone_marker
     out_path = Path(args.out)
     heat = None
-    with atomic_open(out_path, "w") as f:
+    from ..analyses.alignment import small_matrix_blas
+
+    with atomic_open(out_path, "w") as f, small_matrix_blas():
         for i in range(len(pairs.src)):
             pm = pair_matrix(src, tgt, i, layer, level, drop)
             res = align_pair_matrix(pm, methods, opts)
