@@ -242,35 +242,35 @@ def encode_pairs(
 # ------------------------------------------------------------------------------ plots
 
 
-def plot_heatmap(pm: Any, alignment: Any, stem: str | Path, title: str = "") -> list[Path]:
-    """Similarity heatmap of one pair with the word links marked (PNG + SVG).
+def plot_heatmap(pm: Any, method: Any, stem: str | Path, title: str = "", options: Any = None) -> list[Path]:
+    """Similarity heatmap of one pair with the links ``method`` extracts marked (PNG + SVG).
 
-    Rows/columns are the matrix units (subwords or words); a cell is ringed when its two
-    words are linked.
+    Rows/columns are the matrix units (subwords or words, as in ``pm``); ringed cells are
+    the extracted links before the mapping to words (after distortion and null threshold).
     """
     import numpy as np
 
-    from ..analyses.alignment import similarity
+    from ..analyses.alignment import (
+        ExtractOptions, apply_distortion, dot_products, extract, link_scores, null_filter, similarity,
+    )
     from ..plots import new_figure, save_figure
 
-    sim = similarity(pm.src_vectors, pm.tgt_vectors)
+    opt = options or ExtractOptions()
+    sim = apply_distortion(similarity(pm.src_vectors, pm.tgt_vectors), opt.distortion)
+    dots = dot_products(pm.src_vectors, pm.tgt_vectors)
+    mask = null_filter(extract(sim, method, opt, dots), link_scores(sim, method, dots), opt.null_threshold)
     m, n = sim.shape
     fig, ax = new_figure(max(4.0, 0.32 * n + 2.5), max(3.5, 0.3 * m + 2.0))
     im = ax.imshow(sim, cmap="viridis", aspect="auto")
-    linked = set(alignment.links)
-    rr, cc = [], []
-    for r in range(m):
-        for c in range(n):
-            if (int(pm.src_words[r]), int(pm.tgt_words[c])) in linked:
-                rr.append(r)
-                cc.append(c)
-    ax.scatter(cc, rr, s=40, facecolors="none", edgecolors="red", linewidths=1.4, label="link")
+    rr, cc = np.nonzero(mask)
+    ax.scatter(cc, rr, s=48, facecolors="none", edgecolors="red", linewidths=1.6, label=f"{method} link")
     ax.set_xticks(np.arange(n))
     ax.set_xticklabels(pm.tgt_labels, rotation=90, fontsize=7)
     ax.set_yticks(np.arange(m))
     ax.set_yticklabels(pm.src_labels, fontsize=7)
     ax.set_title(title, fontsize=9)
-    fig.colorbar(im, ax=ax, label="(cos + 1) / 2")
+    ax.legend(loc="upper right", fontsize=7, bbox_to_anchor=(1.0, 1.12))
+    fig.colorbar(im, ax=ax, label="(cos + 1) / 2" + (" x distortion" if opt.distortion else ""))
     return save_figure(fig, stem)
 
 
@@ -443,7 +443,7 @@ def run_align(args: argparse.Namespace) -> int:
             pm = pair_matrix(src, tgt, i, layer, level, drop)
             res = align_pair_matrix(pm, methods, opts)
             if args.heatmap == i + 1:
-                heat = (pm, res[methods[0]])
+                heat = pm
             if args.format == "jsonl":
                 rec = {
                     "pair": i + 1,
@@ -466,7 +466,8 @@ def run_align(args: argparse.Namespace) -> int:
     print(f"aligned {len(pairs.src)} pairs at layer {layer} ({', '.join(m.value for m in methods)}) -> {out_path}")
     if heat is not None:
         stem = Path(args.heatmap_out) if args.heatmap_out else out_path.parent / f"{out_path.stem}_pair{args.heatmap}"
-        paths = plot_heatmap(heat[0], heat[1], stem, title=f"pair {args.heatmap}, layer {layer}, {methods[0].value}")
+        paths = plot_heatmap(heat, methods[0], stem, title=f"pair {args.heatmap}, layer {layer}, {methods[0].value}",
+                             options=opts)
         print("heatmap: " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -649,8 +650,8 @@ def demo_section(ctx: Any) -> str:
     rec.save(out / "alignment_summary.json")
     heat = ""
     if shown is not None:
-        lang, i, pm, a = shown
-        paths = plot_heatmap(pm, a, out / f"heatmap_en-{lang}_pair{i + 1}",
+        lang, i, pm, _ = shown
+        paths = plot_heatmap(pm, "argmax", out / f"heatmap_en-{lang}_pair{i + 1}",
                              title=f"en-{lang} pair {i + 1}, layer {layer}, argmax")
         heat = f"; heatmap: {paths[0]}"
     worst = min(stats, key=lambda k: stats[k]["mean_coverage"])
