@@ -192,3 +192,18 @@ def test_demo_section_writes_links_and_heatmap(tmp_path, tiny_sp_encoder):
         assert recs and all(max((i for i, _ in r["argmax"]["links"]), default=-1) < len(r["en"]) for r in recs)
     assert list((tmp_path / "alignment").glob("heatmap_en-*_pair*.png"))
     assert (tmp_path / "alignment" / "alignment_summary.json").is_file()
+
+
+def test_cli_align_eval_scores_a_predictions_file(tmp_path, capsys):
+    ev = tmp_path / "ev"
+    code, out, err = _run(capsys, "align-eval", "--gold", DATA / "five.gold", "--pred", DATA / "five.pred",
+                          "--out", ev)
+    assert code == 0, err
+    row = json.loads((ev / "align_eval.json").read_text())["payload"]["rows"][0]
+    assert row["aer"] == pytest.approx(1 / 3) and row["precision"] == pytest.approx(0.875)
+    assert "0.3333" in out
+    (tmp_path / "bad.pred").write_text("0-0\n0-1\n0-0 1-2 3-3\n0-0\n0-5\n")
+    code, _, err = _run(capsys, "align-eval", "--gold", DATA / "five.gold", "--pred", tmp_path / "bad.pred",
+                        "--out", tmp_path / "ev2")
+    assert code == 2 and "bad.pred:5: predicted link 0-5 is beyond the sentence length" in err
+    assert not (tmp_path / "ev2").exists()
