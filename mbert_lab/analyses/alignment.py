@@ -251,7 +251,12 @@ def softmax_confidence(scores: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    """Knobs of the extraction methods (defaults as in SimAlign and awesome-align)."""
+    """Knobs of the extraction methods (defaults as in SimAlign and awesome-align).
+
+    ``distortion`` scales the similarity matrix of the similarity-based methods (softmax
+    reads raw dot products and is unaffected); ``null_threshold`` drops links whose score
+    (similarity, or softmax probability) is below it.
+    """
 
     itermax_alpha: float = 0.9
     itermax_iterations: int = 2
