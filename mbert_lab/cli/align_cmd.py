@@ -282,14 +282,16 @@ def plot_aer_by_layer(rows: list[dict[str, Any]], stem: str | Path) -> list[Path
     for r in rows:
         series.setdefault((r["gold"], r["level"], r["method"]), []).append((r["layer"], r["aer"]))
     golds = sorted({k[0] for k in series})
+    methods = sorted({k[2] for k in series})
     fig, axes = new_figure(5.0 * len(golds), 4.2, ncols=len(golds), squeeze=False)
     for ax, g in zip(axes[0], golds):
         for (gg, lv, meth), pts in sorted(series.items()):
             if gg != g:
                 continue
             pts.sort()
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3,
-                    ls="-" if lv == "subword" else "--", label=f"{meth} ({lv})")
+            color = f"C{methods.index(meth) % 10}"  # one colour per method, line style per level
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o" if lv == "subword" else "s", ms=3,
+                    color=color, ls="-" if lv == "subword" else "--", label=f"{meth} ({lv})")
         ax.set_title(g)
         ax.set_xlabel("layer")
         ax.set_ylabel("AER (lower is better)")
