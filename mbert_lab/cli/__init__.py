@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "extract": "mbert_lab.cli.extract_cmd",
     "data": "mbert_lab.cli.data_cmd",
     "model": "mbert_lab.cli.model_cmd",
+    "align": "mbert_lab.cli.align_cmd",  # also registers align-eval
 }
 
 EPILOG = """examples:
