@@ -210,3 +210,21 @@ def test_centering_removes_a_common_direction():
     assert raw.self_similarity > 0.5 and abs(cen.self_similarity) < 0.1
     assert cen.n_words == 600 and raw.self_similarity_types > 0
     assert raw.adjusted["self_similarity"] == pytest.approx(raw.self_similarity - raw.anisotropy)
+
+
+def test_retrieval_with_centering_conditions_and_disjointness():
+    rng = np.random.default_rng(3)
+    n = 120
+    content = rng.normal(0, 0.3, size=(n, H))
+    xx = content + _basis(0, 3.0) + rng.normal(0, 0.05, size=(n, H))
+    eng = content + _basis(1, 3.0)
+    split = C.split_indices({"x": n}, seed=0)
+    tr, te = split.train["x"], split.test["x"]
+    res = C.retrieval_with_centering(xx, eng, tr, te, projection="lstsq")
+    assert set(res) == {"raw", "centered", "projected", "all_raw", "all_centered_in_sample"}
+    assert res["centered"] == (1.0, 1.0) and res["projected"] == (1.0, 1.0)
+    assert res["raw"][0] < 1.0 and res["all_raw"][0] < 1.0
+    with pytest.raises(InputError, match="overlap"):
+        C.retrieval_with_centering(xx, eng, tr, np.concatenate([te, tr[:1]]))
+    with pytest.raises(InputError, match="line-aligned"):
+        C.retrieval_with_centering(xx, eng[:-1], tr, te)

@@ -598,6 +598,47 @@ def retrieval_accuracy(src: np.ndarray, tgt: np.ndarray) -> float:
     return float(np.mean(nn == np.arange(len(s))))
 
 
+def retrieval_with_centering(
+    xx: np.ndarray,
+    eng: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    projection: str | ProjectionMethod | None = None,
+    ridge: float = 1e-2,
+) -> dict[str, tuple[float, float]]:
+    """Retrieval accuracy ``(xx->eng, eng->xx)`` of line-aligned ``xx``/``eng`` vectors under
+    several conditions; each language's centroid (and projection) is fitted on ``train`` rows.
+
+    - ``raw`` / ``centered`` / ``projected``: on the ``test`` rows only (candidates = test
+      rows), centroids and projection fitted on the disjoint ``train`` rows;
+    - ``all_raw``: on all rows, no transform;
+    - ``all_centered_in_sample``: all rows, each side centred by its own mean over all rows
+      (transductive; the setting of the usual "centering by the language mean" figure).
+    """
+    x = _as2d(xx, "xx vectors")
+    e = _as2d(eng, "eng vectors")
+    if x.shape != e.shape:
+        raise InputError(f"retrieval needs line-aligned sides; got {x.shape} and {e.shape}")
+    train, test = np.asarray(train), np.asarray(test)
+    if np.intersect1d(train, test).size:
+        raise InputError("train and test rows overlap")
+
+    def both(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+        return retrieval_accuracy(a, b), retrieval_accuracy(b, a)
+
+    mx, me = x[train].mean(0), e[train].mean(0)
+    out = {
+        "raw": both(x[test], e[test]),
+        "centered": both(x[test] - mx, e[test] - me),
+        "all_raw": both(x, e),
+        "all_centered_in_sample": both(x - x.mean(0), e - e.mean(0)),
+    }
+    if projection is not None:
+        w = fit_projection(x[train] - mx, e[train] - me, projection, ridge)
+        out["projected"] = both((x[test] - mx) @ w, e[test] - me)
+    return out
+
+
 # --------------------------------------------------------------------------- geometry
 def _cos_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(l2_normalize(a) * l2_normalize(b), axis=-1)
