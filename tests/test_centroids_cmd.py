@@ -132,3 +132,28 @@ def test_read_pud_skips_ranges_and_empty_nodes(tmp_path):
     p = tmp_path / "de_pud-ud-test.conllu"
     p.write_text(text, encoding="utf-8")
     assert cmd.read_pud(p) == [("s1", ["D", "u", "."], ["PRON", "AUX", "PUNCT"]), ("s2", ["Ja"], ["INTJ"])]
+
+
+def test_pud_geometry_with_tiny_model(tmp_path, tiny_encoder):
+    rng = random.Random(0)
+    for code, line in (("de", TOY_CORPUS[1]), ("fr", TOY_CORPUS[2])):
+        words = line.rstrip(".").split()
+        blocks = []
+        for i in range(12):
+            ws = rng.choices(words, k=rng.randint(3, 7)) + ["."]
+            rows = [f"{j + 1}\t{w}\t_\t{'PUNCT' if w == '.' else 'X'}\t_\t_\t0\tx\t_\t_" for j, w in enumerate(ws)]
+            blocks.append(f"# sent_id = s{i:02d}\n" + "\n".join(rows) + "\n")
+        (tmp_path / f"{code}_pud-ud-test.conllu").write_text("\n".join(blocks) + "\n", encoding="utf-8")
+    geo = cmd.pud_geometry(tiny_encoder, None, tmp_path, [0, 4], n_sentences=5)
+    assert geo["languages"] == ["de", "fr"] and geo["layers"] == [0, 4]
+    for code in ("de", "fr"):
+        for kind in ("raw", "centered"):
+            g = geo["per_language"][code][kind]["4"]
+            assert g["n_sentences"] == 5
+            assert -1 <= g["anisotropy"] <= 1 and -1 <= g["intra_sentence"] <= 1
+            assert g["self_similarity_types"] > 0  # words repeat across these sentences
+    # raw vectors of a random model share a large common component; centring shrinks it
+    raw, cen = geo["mean"]["raw"]["anisotropy"][1], geo["mean"]["centered"]["anisotropy"][1]
+    assert cen < raw
+    with pytest.raises(InputError, match="need 30"):
+        cmd.pud_geometry(tiny_encoder, None, tmp_path, [4], n_sentences=15)
