@@ -157,3 +157,29 @@ def test_pud_geometry_with_tiny_model(tmp_path, tiny_encoder):
     assert cen < raw
     with pytest.raises(InputError, match="need 30"):
         cmd.pud_geometry(tiny_encoder, None, tmp_path, [4], n_sentences=15)
+
+
+def test_demo_section_with_tiny_model(tmp_path, tiny_encoder, fake_languages):
+    from types import SimpleNamespace
+
+    from mbert_lab.encode.extractor import ExtractConfig, Extractor
+    from mbert_lab.results import Provenance
+
+    parallel = {
+        code: list(zip(_sentences(TOY_CORPUS[0], 30, i), _sentences(TOY_CORPUS[j], 30, 20 + i)))
+        for i, (code, j) in enumerate((("deu", 1), ("fra", 2), ("rus", 4)))
+    }
+    ctx = SimpleNamespace(
+        encoder=tiny_encoder,
+        out=tmp_path,
+        parallel=parallel,
+        extract=lambda texts, layers, outputs=("sentence",): Extractor(
+            tiny_encoder, ExtractConfig(layers=tuple(layers), outputs=tuple(outputs)), progress=False
+        ).encode(texts),
+        provenance=lambda config, layers, pooling: Provenance.collect(config=config, layers=layers, pooling=pooling),
+    )
+    summary = cmd.demo_section(ctx)
+    assert summary.startswith("centroids: 3 languages; nearest-centroid LID best at layer")
+    rec = json.loads((tmp_path / "centroids" / "centroids.json").read_text())
+    assert rec["kind"] == "demo.centroids" and rec["payload"]["languages"] == ["deu", "fra", "rus"]
+    assert (tmp_path / "centroids" / "dendrogram_L4.png").exists()
