@@ -258,20 +258,20 @@ def analyze_parallel_vectors(
     lid: dict[str, dict[str, Any]] = {"nearest_centroid": {}, "probe": {}}
     geometry: dict[str, Any] = {}
     retr: dict[str, dict[str, dict[str, list[float]]]] = {}
-    fit_vectors: dict[str, dict[int, np.ndarray]] = {k: {} for k in langs}
+    fit_means: dict[str, list[np.ndarray]] = {k: [] for k in langs}  # train-split centroids by layer
     eng_langs: list[str] = []
     bar = _bar(len(layers), "layers", progress)
     for layer in layers:
         vx = first if layer == layers[0] else xx(layer)
         train = {k: np.asarray(vx[k])[split.train[k]] for k in langs}
         test = {k: np.asarray(vx[k])[split.test[k]] for k in langs}
-        for k in langs:
-            fit_vectors[k][layer] = train[k]
         nc = C.nearest_centroid_lid(train, test, metric)
         pr = C.probe_lid(train, test, c=probe_c, max_iter=probe_max_iter, seed=seed)
         lid["nearest_centroid"][str(layer)] = C.to_jsonable(nc)
         lid["probe"][str(layer)] = C.to_jsonable(pr)
         cents = C.language_centroids(train)
+        for k in langs:
+            fit_means[k].append(cents[k])
         mat = np.stack([cents[k] for k in langs])
         cl = C.cluster_centroids(cents, metric, linkage)
         coords, explained = C.pca_2d(mat)
@@ -304,13 +304,14 @@ def analyze_parallel_vectors(
                     d["eng_to_xx"].append(b)
             if eng_langs and "eng" not in langs:
                 ve_train = np.concatenate([np.asarray(ve[k])[split.train[k]] for k in eng_langs])
-                fit_vectors.setdefault("eng", {})[layer] = ve_train
+                fit_means.setdefault("eng", []).append(ve_train.mean(0))
         bar.update(1)
     bar.close()
-    if "eng" in fit_vectors and len(fit_vectors["eng"]) != len(layers):
-        fit_vectors.pop("eng")
-    transform = C.LanguageTransform.fit(
-        fit_vectors,
+    if "eng" in fit_means and len(fit_means["eng"]) != len(layers):
+        fit_means.pop("eng")
+    transform = C.LanguageTransform(
+        tuple(layers),
+        {k: np.stack(v).astype(np.float32) for k, v in fit_means.items()},
         provenance={"split": {"seed": seed, "train_fraction": train_fraction}, "fitted_on": "train split",
                     "eng_centroid": "pooled English sides (train rows) of all paired languages"},
     )
