@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "demo": "mbert_lab.cli.demo_cmd",
     "extract": "mbert_lab.cli.extract_cmd",
     "centroids": "mbert_lab.cli.centroids_cmd",
+    "data": "mbert_lab.cli.data_cmd",
 }
 
 EPILOG = """examples:
