@@ -103,7 +103,7 @@ def test_bad_inputs(tmp_path, tiny_encoder, fake_languages):
     a = _write(tmp_path / "a.txt", _sentences(TOY_CORPUS[1], 30, 0))
     b = _write(tmp_path / "b.txt", _sentences(TOY_CORPUS[2], 30, 1))
     short_en = _write(tmp_path / "b.eng", _sentences(TOY_CORPUS[0], 29, 2))
-    with pytest.raises(InputError, match=r"differ in length: 30 lines here, 29 in"):
+    with pytest.raises(InputError, match=r"line counts differ: .*b.txt has 30 lines, .*b.eng has 29 lines"):
         cmd.load_inputs([cmd.Source("deu", a), cmd.Source("fra", b, short_en)], 10)
     with pytest.raises(ConfigError, match="unknown language code 'xyz'"):
         cmd.load_inputs([cmd.Source("deu", a), cmd.Source("xyz", b)], 10)
@@ -120,18 +120,6 @@ def test_bad_inputs(tmp_path, tiny_encoder, fake_languages):
     with pytest.raises(ConfigError, match="did you mean 'cosine'"):
         cmd.run_centroids(tiny_encoder, [cmd.Source("deu", a), cmd.Source("fra", b)], tmp_path / "o",
                           metric="cosin", min_sentences=10)
-
-
-def test_read_pud_skips_ranges_and_empty_nodes(tmp_path):
-    text = (
-        "# sent_id = s1\n# text = Du bist.\n"
-        "1-2\tDu\t_\t_\t_\t_\t_\t_\t_\t_\n1\tD\td\tPRON\t_\t_\t0\troot\t_\t_\n2\tu\tu\tAUX\t_\t_\t1\tx\t_\t_\n"
-        "2.1\tx\tx\tX\t_\t_\t_\t_\t_\t_\n3\t.\t.\tPUNCT\t_\t_\t1\tpunct\t_\t_\n\n"
-        "# sent_id = s2\n1\tJa\tja\tINTJ\t_\t_\t0\troot\t_\t_\n"
-    )
-    p = tmp_path / "de_pud-ud-test.conllu"
-    p.write_text(text, encoding="utf-8")
-    assert cmd.read_pud(p) == [("s1", ["D", "u", "."], ["PRON", "AUX", "PUNCT"]), ("s2", ["Ja"], ["INTJ"])]
 
 
 def test_pud_geometry_with_tiny_model(tmp_path, tiny_encoder):
@@ -183,3 +171,11 @@ def test_demo_section_with_tiny_model(tmp_path, tiny_encoder, fake_languages):
     rec = json.loads((tmp_path / "centroids" / "centroids.json").read_text())
     assert rec["kind"] == "demo.centroids" and rec["payload"]["languages"] == ["deu", "fra", "rus"]
     assert (tmp_path / "centroids" / "dendrogram_L4.png").exists()
+
+
+def test_language_info_from_the_package_table():
+    assert cmd.language_info("de") == {
+        "code": "deu", "name": "German", "family": "Indo-European", "genus": "Germanic", "script": "Latn",
+    }
+    with pytest.raises(ConfigError, match="unknown language code 'deux'"):
+        cmd.language_info("deux")

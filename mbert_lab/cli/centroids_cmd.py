@@ -123,17 +123,12 @@ def tatoeba_sources(folder: Path) -> list[Source]:
 
 
 def read_lines(path: Path) -> list[str]:
-    """Lines of a UTF-8 file without their line ends. An empty line is an error (it would
-    get no vector and break line alignment)."""
+    """Lines of a UTF-8 file (:func:`mbert_lab.data.formats.read_lines`: no line ends, no
+    BOM). An empty line is an error: it would get no vector and break line alignment."""
+    from mbert_lab.data.formats import read_lines as _read
     from mbert_lab.errors import InputError
 
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            lines = [ln.rstrip("\n").rstrip("\r") for ln in f]
-    except UnicodeDecodeError as e:
-        raise InputError(f"not valid UTF-8 ({e.reason} at byte {e.start})", path=path) from None
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", path=path) from None
+    lines = _read(path)
     for i, ln in enumerate(lines):
         if not ln.strip():
             raise InputError("empty line (every line must hold a sentence)", path=path, line=i + 1)
@@ -189,14 +184,14 @@ def load_inputs(
             continue
         if code in texts:
             raise InputError(f"language '{code}' given twice", path=s.path)
-        lines = read_lines(s.path)
         if s.eng_path is not None:
-            en = read_lines(s.eng_path)
-            if len(en) != len(lines):
-                raise InputError(
-                    f"parallel files differ in length: {len(lines)} lines here, {len(en)} in {s.eng_path}",
-                    path=s.path,
-                )
+            from mbert_lab.data.formats import read_parallel
+
+            # different line counts or an empty line: InputError naming the file (and line)
+            par = read_parallel(s.path, s.eng_path, src_lang=code, tgt_lang="eng", empty="error")
+            lines, en = par.src_sentences, par.tgt_sentences
+        else:
+            lines = read_lines(s.path)
         if len(lines) < min_sentences:
             excluded[code] = f"{len(lines)} sentences, fewer than --min-sentences {min_sentences}"
             continue
@@ -351,37 +346,6 @@ def analyze_parallel_vectors(
 
 
 # --------------------------------------------------------------------------- PUD geometry
-def read_pud(path: Path) -> list[tuple[str, list[str], list[str]]]:
-    """(sent_id, words, upos) per sentence of a CoNLL-U file; multi-word token ranges and
-    empty nodes are skipped."""
-    from mbert_lab.errors import InputError
-
-    out: list[tuple[str, list[str], list[str]]] = []
-    sid, words, upos = None, [], []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", path=path) from None
-    for i, ln in enumerate(lines + [""]):
-        if ln.startswith("# sent_id"):
-            sid = ln.split("=", 1)[1].strip()
-        elif not ln.strip():
-            if words:
-                if sid is None:
-                    raise InputError("sentence without '# sent_id'", path=path, line=i + 1)
-                out.append((sid, words, upos))
-            sid, words, upos = None, [], []
-        elif not ln.startswith("#"):
-            cols = ln.split("\t")
-            if len(cols) != 10:
-                raise InputError(f"expected 10 tab-separated columns, got {len(cols)}", path=path, line=i + 1)
-            if "-" in cols[0] or "." in cols[0]:
-                continue
-            words.append(cols[1])
-            upos.append(cols[3])
-    return out
-
-
 def pud_geometry(
     encoder: Any,
     store: Any,
@@ -403,7 +367,15 @@ def pud_geometry(
     files = sorted(pud_dir.glob("*_pud-ud-test.conllu")) if pud_dir.is_dir() else []
     if not files:
         raise DataMissingError(f"no <xx>_pud-ud-test.conllu files in {pud_dir}")
-    sents = {f.name.split("_")[0]: read_pud(f) for f in files}
+    from mbert_lab.data.formats import read_conllu
+
+    sents = {}
+    for f in files:
+        rows = read_conllu(f)
+        missing = [r.line for r in rows if r.sent_id is None]
+        if missing:
+            raise InputError("sentence without '# sent_id' (needed to align PUD)", path=f, line=missing[0])
+        sents[f.name.split("_")[0]] = [(r.sent_id, list(r.words), list(r.upos)) for r in rows]
     common = set.intersection(*(set(s for s, _, _ in v) for v in sents.values()))
     order = sorted(common)
     if len(order) < 2 * n_sentences:
