@@ -418,7 +418,7 @@ def pud_geometry(
     mean: dict[str, Any] = {}
     for kind in ("raw", "centered"):
         mean[kind] = {
-            m: [float(np.nanmean([per_lang[k][kind][str(la)][m] or np.nan for k in langs])) for la in layers]
+            m: [float(np.nanmean([_num(per_lang[k][kind][str(la)][m]) for k in langs])) for la in layers]
             for m in ("anisotropy", "self_similarity", "intra_sentence")
         }
     return {
@@ -437,6 +437,11 @@ def pud_geometry(
             "centered": "word vectors minus the language's mean word vector over other PUD sentences",
         },
     }
+
+
+def _num(v: Any) -> float:
+    """JSON value -> float (None, i.e. NaN, stays NaN; 0.0 stays 0.0)."""
+    return float("nan") if v is None else float(v)
 
 
 # --------------------------------------------------------------------------- plots
