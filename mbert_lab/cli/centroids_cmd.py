@@ -598,8 +598,10 @@ def run_centroids(
     batch_size: int = 64,
     progress: bool = True,
     config: Mapping[str, Any] | None = None,
+    loaded: LoadedInputs | None = None,
 ) -> dict[str, Any]:
-    """The whole command on a loaded encoder; returns {results, transform, plots, excluded}."""
+    """The whole command on a loaded encoder; returns {results, payload, transform, plots}.
+    ``loaded``: inputs already read by :func:`load_inputs` (else read from ``sources``)."""
     from mbert_lab.analyses.centroids import Metric, ProjectionMethod
     from mbert_lab.encode.extractor import ExtractConfig, Extractor
     from mbert_lab.errors import choice_error
@@ -612,7 +614,8 @@ def run_centroids(
         ProjectionMethod.parse(projection)
     all_layers = tuple(range(encoder.num_layers + 1))
     layers = list(layers) if layers is not None else list(all_layers)
-    loaded = load_inputs(sources, min_sentences, languages, strict_codes)
+    if loaded is None:
+        loaded = load_inputs(sources, min_sentences, languages, strict_codes)
     for code, why in loaded.excluded.items():
         print(f"[centroids] excluded {code}: {why}", file=sys.stderr)
     # Exactly this config for every file: the vector store then shares the vectors with every
@@ -701,17 +704,28 @@ def run(args: argparse.Namespace) -> int:
     pud = None
     if not args.no_geometry:
         pud = Path(args.pud) if args.pud else data_root() / "ud-pud"
+    from mbert_lab.analyses.centroids import Metric, ProjectionMethod
+    from mbert_lab.errors import choice_error
+
+    # every cheap check before the model is loaded
+    Metric.parse(args.metric)
+    if projection is not None:
+        ProjectionMethod.parse(projection)
+    if args.pooling not in POOLINGS:
+        raise choice_error("sentence pooling", args.pooling, POOLINGS)
+    plot_layers = _int_list(args.plot_layers, "--plot-layers")
+    langs = [x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None
+    loaded = load_inputs(sources, args.min_sentences, langs, strict)
     enc = load_encoder(args.model, revision=args.revision, device=args.device)
     layers = parse_layers(args.layers, enc.num_layers)
-    langs = [x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None
     res = run_centroids(
         enc, sources, Path(args.out), layers=layers, store=None if args.no_cache else default_store(),
         strict_codes=strict, languages=langs, min_sentences=args.min_sentences,
         train_fraction=args.train_fraction, seed=args.seed, pooling=args.pooling, metric=args.metric,
         linkage=args.linkage, probe_c=args.probe_c, probe_max_iter=args.probe_max_iter,
-        projection=projection, plot_layers=_int_list(args.plot_layers, "--plot-layers"), pud_dir=pud,
+        projection=projection, plot_layers=plot_layers, pud_dir=pud,
         pud_sentences=args.pud_sentences, save_projections=args.save_projections,
-        batch_size=args.batch_size, config={"argv": sys.argv[1:]},
+        batch_size=args.batch_size, config={"argv": sys.argv[1:]}, loaded=loaded,
     )
     for line in summary_lines(res["payload"]):
         print(line)
