@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "extract": "mbert_lab.cli.extract_cmd",
     "centroids": "mbert_lab.cli.centroids_cmd",
     "data": "mbert_lab.cli.data_cmd",
+    "model": "mbert_lab.cli.model_cmd",
 }
 
 EPILOG = """examples:
