@@ -448,9 +448,12 @@ def _num(v: Any) -> float:
 def _colors(groups: Sequence[str]) -> dict[str, Any]:
     import matplotlib
 
-    uniq = sorted(set(groups))
-    cmap = matplotlib.colormaps["tab20"]
-    return {g: cmap(i % 20) for i, g in enumerate(uniq)}
+    uniq = sorted(set(groups), key=lambda g: (-list(groups).count(g), g))  # biggest groups first
+    # dark, distinct colours first (readable as label text), then the rest of tab20
+    palette = [matplotlib.colormaps["tab10"](i) for i in range(10)]
+    palette += [matplotlib.colormaps["Dark2"](i) for i in range(8)]
+    palette += [matplotlib.colormaps["tab20"](i) for i in range(1, 20, 2)]
+    return {g: palette[i % len(palette)] for i, g in enumerate(uniq)}
 
 
 def plot_all(payload: Mapping[str, Any], out: Path, plot_layers: Sequence[int], title: str) -> dict[str, str]:
