@@ -71,7 +71,7 @@ def test_run_on_files_writes_results_plots_and_reports_exclusions(tmp_path, tiny
     src.append(cmd.Source("cmn", _write(tmp_path / "cmn.txt", _sentences(TOY_CORPUS[5], 5, 9))))
     out = tmp_path / "out"
     res = cmd.run_centroids(tiny_encoder, src, out, min_sentences=20, plot_layers=(4,), progress=False,
-                            probe_max_iter=50)
+                            probe_max_iter=50, pud_dir=_fake_pud(tmp_path / "pud"), pud_sentences=5)
     rec = json.loads((out / "centroids.json").read_text())
     p = rec["payload"]
     assert p["languages"] == ["deu", "fra", "rus"]
@@ -82,7 +82,9 @@ def test_run_on_files_writes_results_plots_and_reports_exclusions(tmp_path, tiny
     assert set(p["retrieval"]["mean"]) >= {"raw", "centered", "projected"}
     for path in res["plots"].values():
         assert (out / path).exists() or __import__("os").path.exists(path)
-    assert {"dendrogram_L4", "projection_L4", "lid_by_layer", "retrieval_by_layer"} <= set(res["plots"])
+    assert {"dendrogram_L4", "projection_L4", "lid_by_layer", "retrieval_by_layer", "geometry_by_layer"} <= set(res["plots"])
+    assert p["word_geometry"]["languages"] == ["de", "fr"]
+    assert [d["name"] for d in rec["provenance"]["datasets"]] == ["sentences", "ud-pud"]
     assert rec["provenance"]["model"]["model_id"].startswith("tiny-random-bert")
     assert len(rec["provenance"]["datasets"][0]["files"]) == 6
     from mbert_lab.analyses.centroids import LanguageTransform
@@ -122,7 +124,8 @@ def test_bad_inputs(tmp_path, tiny_encoder, fake_languages):
                           metric="cosin", min_sentences=10)
 
 
-def test_pud_geometry_with_tiny_model(tmp_path, tiny_encoder):
+def _fake_pud(folder):
+    folder.mkdir(exist_ok=True)
     rng = random.Random(0)
     for code, line in (("de", TOY_CORPUS[1]), ("fr", TOY_CORPUS[2])):
         words = line.rstrip(".").split()
@@ -131,7 +134,12 @@ def test_pud_geometry_with_tiny_model(tmp_path, tiny_encoder):
             ws = rng.choices(words, k=rng.randint(3, 7)) + ["."]
             rows = [f"{j + 1}\t{w}\t_\t{'PUNCT' if w == '.' else 'X'}\t_\t_\t0\tx\t_\t_" for j, w in enumerate(ws)]
             blocks.append(f"# sent_id = s{i:02d}\n" + "\n".join(rows) + "\n")
-        (tmp_path / f"{code}_pud-ud-test.conllu").write_text("\n".join(blocks) + "\n", encoding="utf-8")
+        (folder / f"{code}_pud-ud-test.conllu").write_text("\n".join(blocks) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_pud_geometry_with_tiny_model(tmp_path, tiny_encoder):
+    _fake_pud(tmp_path)
     geo = cmd.pud_geometry(tiny_encoder, None, tmp_path, [0, 4], n_sentences=5)
     assert geo["languages"] == ["de", "fr"] and geo["layers"] == [0, 4]
     for code in ("de", "fr"):
