@@ -17,6 +17,7 @@ import sys
 COMMANDS: dict[str, str] = {
     "demo": "mbert_lab.cli.demo_cmd",
     "extract": "mbert_lab.cli.extract_cmd",
+    "centroids": "mbert_lab.cli.centroids_cmd",
     "data": "mbert_lab.cli.data_cmd",
     "model": "mbert_lab.cli.model_cmd",
     "align": "mbert_lab.cli.align_cmd",  # also registers align-eval
