@@ -15,6 +15,7 @@ import sys
 
 # name -> module; order is the order shown in --help.
 COMMANDS: dict[str, str] = {
+    "vocab": "mbert_lab.cli.vocab_cmd",
 }
 
 EPILOG = """examples:

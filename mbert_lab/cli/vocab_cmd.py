@@ -1,0 +1,770 @@
+"""``mbert-lab vocab``: tokenizer statistics, shared-vocabulary overlap, correlation with transfer.
+
+Wires data -> tokenizer -> :mod:`mbert_lab.analyses.vocabulary` -> results, tables and plots.
+One results folder per tokenizer (``<out>/<tokenizer-slug>/``) holding ``vocab.json`` (a
+result record with provenance), ``table.md`` / ``table.csv`` and the plots; with several
+``--tokenizer`` options ``<out>/comparison.md`` puts them side by side.
+
+Corpora (all from the data mirror unless ``--corpus`` is given):
+
+* PUD (``ud-pud/<lang>_pud-ud-test.conllu``): 1000 parallel sentences, gold UD segmentation
+  (surface tokens: a multi-word token such as French "du" counts as one word);
+* Tatoeba (``tatoeba/v1``): non-English sides, split on ASCII spaces only; for scripts written
+  without spaces (Chinese, Japanese, Thai...) the "words" are whole sentences, so their word
+  measures are marked as not comparable (``segmentation`` says so);
+* UD-POS in XTREME's layout: English training data as the *source*, ``dev-<lang>`` as the
+  target test data (gold UD segmentation) for Wu & Dredze's seen-subword shares and the
+  correlation with POS transfer scores;
+* NER: CoNLL-2003 English train as source, MasakhaNER test sets as targets (Pires et al.'s
+  entity-subword overlap).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, DataMissingError, InputError, ModelLoadError
+
+PUD_DEFAULT = ("en", "de", "fr", "es", "ru", "zh", "ar")
+UNSPACED_SCRIPTS = {"Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan"}
+# ISO 639-3 (Tatoeba) -> 639-1 for the languages the other sets use.
+ISO3_TO_1 = {"eng": "en", "deu": "de", "fra": "fr", "spa": "es", "rus": "ru", "cmn": "zh", "ara": "ar",
+             "jpn": "ja", "tha": "th", "ita": "it", "por": "pt", "nld": "nl", "tur": "tr", "kor": "ko",
+             "hin": "hi", "swh": "sw", "amh": "am", "hau": "ha", "ibo": "ig", "kin": "rw", "lug": "lg",
+             "yor": "yo", "wol": "wo", "luo": "luo", "pcm": "pcm", "swa": "sw"}
+DEFAULT_MEASURES = ("seen_token", "seen_type", "jaccard", "weighted_jaccard", "fertility", "continued_share")
+
+EPILOG = """examples:
+  mbert-lab vocab                                   # offline tokenizer: PUD (7 langs), Tatoeba heatmap
+  mbert-lab vocab --tokenizer offline --tokenizer wordpiece-mirror   # two tokenizers side by side
+  mbert-lab vocab --tokenizer bert-base-multilingual-cased           # online: mBERT's own WordPiece
+  mbert-lab vocab --scores results/transfer/pos.json --score-field accuracy
+  mbert-lab vocab --scores my_scores.csv --measure seen_token --measure fertility   # CSV: lang,score
+  mbert-lab vocab --corpus de=de.txt --corpus zh=zh.conllu --tatoeba none --pud none
+
+tokenizers: 'offline' (the offline model's XLM-R SentencePiece), 'wordpiece-mirror[:SIZE]'
+(cased WordPiece trained here on a balanced Tatoeba sample, default 30000), or any Hugging Face
+id / local folder with a fast tokenizer. --corpus LANG=FILE: '.conllu' files use their gold
+segmentation, other files one sentence per line split on ASCII spaces.
+Measures for --measure: per language fertility, fertility_with_marker, continued_share, unk_rate,
+chars_per_subword, distinct_subwords, vocab_share_own_script; against the source language's
+training data: jaccard, weighted_jaccard, seen_type, seen_token (Wu & Dredze).
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# readers (small, private: replaced by mbert_lab.data.formats when it lands)
+
+
+def read_conllu_words(path: Path) -> list[list[str]]:
+    """Surface tokens per sentence; multi-word tokens kept whole, empty nodes skipped."""
+    sents: list[list[str]] = []
+    cur: list[str] = []
+    skip_until = 0
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line:
+                if cur:
+                    sents.append(cur)
+                cur, skip_until = [], 0
+                continue
+            if line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if len(cols) != 10:
+                raise InputError(f"expected 10 tab-separated columns, got {len(cols)}", path=path, line=n)
+            tid = cols[0]
+            if "." in tid:
+                continue
+            if "-" in tid:
+                a, b = tid.split("-")
+                skip_until = int(b)
+                cur.append(cols[1])
+                continue
+            if int(tid) <= skip_until:
+                continue
+            cur.append(cols[1])
+    if cur:
+        sents.append(cur)
+    return sents
+
+
+def read_tagged_words(path: Path, sep: str | None = None) -> tuple[list[list[str]], list[list[str]]]:
+    """Words and tags of a ``word<sep>tag`` file with blank lines between sentences."""
+    words: list[list[str]] = []
+    tags: list[list[str]] = []
+    cw: list[str] = []
+    ct: list[str] = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip():
+                if cw:
+                    words.append(cw)
+                    tags.append(ct)
+                cw, ct = [], []
+                continue
+            parts = line.split(sep) if sep else line.split(" ")
+            if len(parts) < 2:
+                raise InputError("expected 'word<sep>tag'", path=path, line=n)
+            cw.append(parts[0])
+            ct.append(parts[-1])
+    if cw:
+        words.append(cw)
+        tags.append(ct)
+    return words, tags
+
+
+def read_lines_words(path: Path) -> list[list[str]]:
+    """One sentence per line, words split on the ASCII space only (U+3000 stays in a word)."""
+    with open(path, encoding="utf-8") as f:
+        return [[w for w in ln.rstrip("\n").split(" ") if w] for ln in f]
+
+
+# --------------------------------------------------------------------------------------------
+# tokenizers
+
+
+def load_tokenizer(spec: str) -> tuple[Any, dict[str, Any]]:
+    """A fast tokenizer and its provenance for ``offline``, ``wordpiece-mirror[:N]`` or an id/path."""
+    if spec in ("offline", "multilingual-e5-small-4bit", "e5-small-q4"):
+        try:
+            from ..models.offline import ensure_offline_model
+        except ImportError as e:
+            raise ModelLoadError(
+                "cannot load tokenizer 'offline': the offline model builder "
+                f"(mbert_lab/models/offline.py) is not available in this checkout ({e})"
+            ) from e
+        tok, info = _auto_tokenizer(str(ensure_offline_model()), spec)
+        info["label"] = "offline model (multilingual-e5-small, XLM-R SentencePiece)"
+        return tok, info
+    if spec.startswith("wordpiece-mirror"):
+        size = 30_000
+        if ":" in spec:
+            try:
+                size = int(spec.split(":", 1)[1])
+            except ValueError:
+                raise ConfigError(f"bad tokenizer '{spec}': use wordpiece-mirror or wordpiece-mirror:30000") from None
+        from ..models.wordpiece import mirror_wordpiece
+
+        tok, info = mirror_wordpiece(vocab_size=size)
+        info.update(spec=spec, label=f"WordPiece {size // 1000}k trained on the mirror (Tatoeba)")
+        return tok, info
+    return _auto_tokenizer(spec, spec)
+
+
+def _auto_tokenizer(path: str, spec: str) -> tuple[Any, dict[str, Any]]:
+    import os
+
+    from transformers import AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False)
+    except (OSError, ValueError, EnvironmentError, TypeError) as e:
+        hint = "" if os.path.exists(path) else " (not a local folder; a Hub id needs internet)"
+        raise ModelLoadError(f"cannot load tokenizer '{spec}'{hint}: {e}") from e
+    if not getattr(tok, "is_fast", False):
+        raise ModelLoadError(f"tokenizer '{spec}' is not a fast tokenizer; word ids need one")
+    return tok, {"spec": spec, "path": path, "label": spec}
+
+
+def tokenizer_fingerprint(tok: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(tok.backend_tokenizer.to_str().encode("utf-8")).hexdigest()
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "tokenizer"
+
+
+# --------------------------------------------------------------------------------------------
+# corpora
+
+
+class Corpus:
+    """Sentences of words for one language, with where they came from."""
+
+    def __init__(self, lang: str, sentences: list[list[str]], segmentation: str, source: str,
+                 tags: list[list[str]] | None = None):
+        self.lang, self.sentences, self.segmentation, self.source, self.tags = (
+            lang, sentences, segmentation, source, tags)
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        raise DataMissingError(f"{path} not found (set MBERT_LAB_DATA to the data mirror)")
+    return path
+
+
+def pud_corpora(root: Path, langs: Sequence[str]) -> list[Corpus]:
+    out = []
+    for lang in langs:
+        p = _need(root / "ud-pud" / f"{lang}_pud-ud-test.conllu")
+        out.append(Corpus(lang, read_conllu_words(p), "gold (UD PUD surface tokens)", str(p)))
+    return out
+
+
+def tatoeba_langs(root: Path) -> list[str]:
+    tdir = _need(root / "tatoeba" / "v1")
+    return sorted(f.suffix[1:] for f in tdir.glob("tatoeba.*-eng.*") if f.suffix != ".eng")
+
+
+def tatoeba_corpora(root: Path, langs: Sequence[str], max_sentences: int | None) -> list[Corpus]:
+    out = []
+    for lang in langs:
+        p = _need(root / "tatoeba" / "v1" / f"tatoeba.{lang}-eng.{lang}")
+        sents = read_lines_words(p)[: max_sentences or None]
+        out.append(Corpus(lang, sents, "whitespace (ASCII space)", str(p)))
+    return out
+
+
+def user_corpora(specs: Sequence[str]) -> list[Corpus]:
+    out = []
+    for s in specs:
+        if "=" not in s:
+            raise ConfigError(f"bad --corpus '{s}': use LANG=FILE, e.g. de=corpus.de.txt")
+        lang, file = s.split("=", 1)
+        p = Path(file)
+        if not p.exists():
+            raise InputError("file not found", path=p)
+        if p.suffix == ".conllu":
+            out.append(Corpus(lang, read_conllu_words(p), "gold (CoNLL-U tokens)", str(p)))
+        else:
+            out.append(Corpus(lang, read_lines_words(p), "whitespace (ASCII space)", str(p)))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# scores
+
+
+def read_scores(path: Path, field: str | None = None) -> dict[str, float]:
+    """Per-language scores from ``lang,score`` CSV or a JSON results file.
+
+    JSON: the first mapping (searched depth-first, ``payload`` first) whose keys are language
+    codes and whose values are numbers, or dicts holding ``field`` (default: the only numeric
+    value, or 'accuracy' / 'f1' / 'score').
+    """
+    if not path.exists():
+        raise InputError("scores file not found", path=path)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise InputError(f"not valid JSON: {e.msg}", path=path, line=e.lineno) from None
+        found = _find_scores(obj.get("payload", obj) if isinstance(obj, dict) else obj, field)
+        if not found:
+            raise InputError(
+                "no per-language scores found (expected a mapping lang -> number, or lang -> {"
+                f"{field or 'accuracy'}: number}}); use --score-field to name the metric",
+                path=path,
+            )
+        return found
+    out: dict[str, float] = {}
+    for n, row in enumerate(csv.reader(io.StringIO(text)), 1):
+        if not row or not "".join(row).strip() or row[0].startswith("#"):
+            continue
+        if len(row) < 2:
+            raise InputError("expected 'lang,score'", path=path, line=n)
+        try:
+            out[row[0].strip()] = float(row[1])
+        except ValueError:
+            if n == 1:  # header
+                continue
+            raise InputError(f"score '{row[1]}' is not a number", path=path, line=n) from None
+    if not out:
+        raise InputError("no 'lang,score' rows", path=path)
+    return out
+
+
+_LANG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
+
+
+def _find_scores(obj: Any, field: str | None) -> dict[str, float]:
+    if isinstance(obj, dict):
+        keys = list(obj)
+        if len(keys) >= 2 and all(isinstance(k, str) and _LANG_RE.match(k) for k in keys):
+            vals = {k: _score_value(v, field) for k, v in obj.items()}
+            if all(v is not None for v in vals.values()):
+                return {k: float(v) for k, v in vals.items()}  # type: ignore[arg-type]
+        for v in obj.values():
+            r = _find_scores(v, field)
+            if r:
+                return r
+    elif isinstance(obj, list):
+        for v in obj:
+            r = _find_scores(v, field)
+            if r:
+                return r
+    return {}
+
+
+def _score_value(v: Any, field: str | None) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, dict):
+        if field is not None:
+            x = v.get(field)
+            return _score_value(x, None) if not isinstance(x, dict) else None
+        for k in ("accuracy", "f1", "score", "mean"):
+            if isinstance(v.get(k), (int, float)) and not isinstance(v.get(k), bool):
+                return float(v[k])
+        nums = [x for x in v.values() if isinstance(x, (int, float)) and not isinstance(x, bool)]
+        if len(nums) == 1:
+            return float(nums[0])
+    return None
+
+
+def to_iso1(code: str) -> str:
+    return ISO3_TO_1.get(code, code)
+
+
+# --------------------------------------------------------------------------------------------
+# analysis per tokenizer
+
+
+def analyse_corpora(tok: Any, corpora: Sequence[Corpus], vocab_shares: dict[str, float]) -> dict[str, Any]:
+    """Stats per language plus pairwise Jaccard / weighted-Jaccard matrices."""
+    from ..analyses import vocabulary as V
+
+    stats, counts = [], {}
+    for c in corpora:
+        tc = V.tokenize_words(tok, c.sentences, lang=c.lang, segmentation=c.segmentation)
+        st = V.language_stats(tc, vocab_size=len(tok), vocab_script_share=vocab_shares)
+        d = asdict(st)
+        d["word_measures_comparable"] = not (
+            st.script in UNSPACED_SCRIPTS and c.segmentation.startswith("whitespace"))
+        d["source"] = c.source
+        stats.append(d)
+        counts[c.lang] = V.subword_counts(tc)
+    out: dict[str, Any] = {"languages": [c.lang for c in corpora], "stats": stats}
+    for m in (V.PairMeasure.JACCARD, V.PairMeasure.WEIGHTED_JACCARD):
+        langs, mat = V.pairwise_matrix(counts, m)
+        out[m.value] = mat.round(6).tolist()
+    return out
+
+
+def transfer_measures(tok: Any, root: Path, source: str, vocab_shares: dict[str, float]) -> dict[str, Any]:
+    """Measures of each UD-POS dev language against the English UD-POS training data."""
+    from ..analyses import vocabulary as V
+
+    ddir = _need(root / "xtreme-udpos")
+    train = _need(ddir / f"train-{source}.tsv")
+    src_words, _ = read_tagged_words(train, sep="\t")
+    src = V.subword_counts(V.tokenize_words(tok, src_words, lang=source, segmentation="gold (UD 2.5)"))
+    per: dict[str, dict[str, Any]] = {}
+    for f in sorted(ddir.glob("dev-*.tsv")):
+        lang = f.stem.split("-", 1)[1]
+        words, _ = read_tagged_words(f, sep="\t")
+        tc = V.tokenize_words(tok, words, lang=lang, segmentation="gold (UD 2.5)")
+        st = V.language_stats(tc, vocab_size=len(tok), vocab_script_share=vocab_shares)
+        tgt = V.subword_counts(tc)
+        seen = V.seen_share(src, tgt)
+        per[lang] = {
+            **{k: v for k, v in asdict(st).items() if k not in ("lang",)},
+            "jaccard": V.jaccard(src, tgt),
+            "weighted_jaccard": V.weighted_jaccard(src, tgt),
+            "seen_type": seen.by_type,
+            "seen_token": seen.by_token,
+            "source_file": str(train),
+            "target_file": str(f),
+        }
+    return {"source": source, "source_file": str(train), "per_language": per}
+
+
+_ENTITY_RE = re.compile(r"^[BI]-")
+
+
+def ner_measures(tok: Any, root: Path) -> dict[str, Any]:
+    """Pires et al.'s entity-subword overlap: CoNLL-2003 English train vs MasakhaNER test."""
+    from ..analyses import vocabulary as V
+
+    src_path = _need(root / "ner" / "conll2003-en" / "train.txt")
+    w, t = read_tagged_words(src_path)
+    tc = V.tokenize_words(tok, w, lang="en", segmentation="gold (CoNLL tokens)")
+    flat_tags = [x for s in t for x in s if True]
+    mask = _mask_for(tc, w, flat_tags)
+    src_ent = V.subword_counts(tc, mask)
+    per = {}
+    for d in sorted((root / "ner" / "masakhaner-v1").iterdir()):
+        p = d / "test.txt"
+        if not p.exists():
+            continue
+        w2, t2 = read_tagged_words(p)
+        tc2 = V.tokenize_words(tok, w2, lang=d.name, segmentation="gold (CoNLL tokens)")
+        ent = V.subword_counts(tc2, _mask_for(tc2, w2, [x for s in t2 for x in s]))
+        per[d.name] = {
+            "entity_overlap": V.entity_overlap(src_ent, ent),
+            "entity_subword_types": len(ent),
+            "target_file": str(p),
+        }
+    return {"source": "en", "source_file": str(src_path), "source_entity_subword_types": len(src_ent),
+            "per_language": per}
+
+
+def _mask_for(tc: Any, sentences: list[list[str]], flat_tags: list[str]) -> list[bool]:
+    # tokenize_words drops empty words; the NER files have none, so the flat lists align.
+    if len(flat_tags) != len(tc.words):
+        raise InputError("NER words and tags do not align after tokenization")
+    return [bool(_ENTITY_RE.match(t)) for t in flat_tags]
+
+
+# --------------------------------------------------------------------------------------------
+# plots and tables
+
+
+def plot_heatmap(langs: Sequence[str], mat: Any, title: str, stem: Path) -> list[Path]:
+    import numpy as np
+
+    from ..plots import new_figure, save_figure
+
+    n = len(langs)
+    size = max(5.0, min(0.16 * n + 2, 24))
+    fig, ax = new_figure(size + 1, size)
+    im = ax.imshow(np.asarray(mat), cmap="viridis", vmin=0, vmax=1)
+    fs = 8 if n <= 20 else max(3, int(300 / n))
+    ax.set_xticks(range(n), langs, rotation=90, fontsize=fs)
+    ax.set_yticks(range(n), langs, fontsize=fs)
+    if n <= 12:
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, f"{mat[i][j]:.2f}", ha="center", va="center", fontsize=7, color="w")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_title(title)
+    return save_figure(fig, stem)
+
+
+def plot_bars(series: dict[str, dict[str, float]], langs: Sequence[str], ylabel: str, stem: Path) -> list[Path]:
+    import numpy as np
+
+    from ..plots import new_figure, save_figure
+
+    fig, ax = new_figure(max(5, 0.35 * len(langs) * len(series) + 2), 3.8)
+    width = 0.8 / max(1, len(series))
+    x = np.arange(len(langs))
+    for k, (name, vals) in enumerate(series.items()):
+        ax.bar(x + k * width - 0.4 + width / 2, [vals.get(lg, np.nan) for lg in langs], width, label=name)
+    ax.set_xticks(x, langs, rotation=90 if len(langs) > 15 else 0)
+    ax.set_ylabel(ylabel)
+    if len(series) > 1:
+        ax.legend(fontsize=7)
+    return save_figure(fig, stem)
+
+
+def plot_scatter(corr: Any, stem: Path) -> list[Path]:
+    from ..plots import new_figure, save_figure
+
+    fig, ax = new_figure(5, 4)
+    ax.scatter(corr.x, corr.y)
+    for lg, a, b in zip(corr.languages, corr.x, corr.y):
+        ax.annotate(lg, (a, b), textcoords="offset points", xytext=(4, 3), fontsize=9)
+    ax.set_xlabel(corr.measure)
+    ax.set_ylabel(corr.score)
+    ax.set_title(f"Pearson {corr.pearson:.2f} [{corr.pearson_ci[0]:.2f}, {corr.pearson_ci[1]:.2f}]  "
+                 f"Spearman {corr.spearman:.2f}", fontsize=9)
+    return save_figure(fig, stem)
+
+
+TABLE_COLS = ("lang", "segmentation", "n_words", "fertility", "fertility_with_marker", "continued_share",
+              "lone_marker_share", "unk_rate", "chars_per_subword", "distinct_subwords", "script",
+              "vocab_share_own_script")
+
+
+def stats_table(stats: Sequence[dict[str, Any]], fmt: str, label: str = "") -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.4f}"
+        return "" if v is None else str(v)
+
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(("tokenizer",) + TABLE_COLS)
+        for s in stats:
+            w.writerow([label] + [cell(s.get(c)) for c in TABLE_COLS])
+        return buf.getvalue()
+    lines = ["| " + " | ".join(TABLE_COLS) + " |", "|" + "---|" * len(TABLE_COLS)]
+    for s in stats:
+        lines.append("| " + " | ".join(cell(s.get(c)) for c in TABLE_COLS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "vocab",
+        help="tokenizer statistics, shared-vocabulary overlap and its correlation with transfer",
+        description=__doc__.split("\n\n")[0],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--tokenizer", action="append", default=None,
+                   help="tokenizer to measure (repeat for side by side; default: offline)")
+    p.add_argument("--pud", default=None,
+                   help="PUD languages, comma-separated, or 'none' (default: en,de,fr,es,ru,zh,ar)")
+    p.add_argument("--tatoeba", default=None,
+                   help="Tatoeba languages (ISO 639-3), comma-separated, 'all' or 'none' (default: all)")
+    p.add_argument("--tatoeba-max", type=int, default=None, help="sentences per Tatoeba language")
+    p.add_argument("--corpus", action="append", default=[], metavar="LANG=FILE",
+                   help="a language-tagged corpus (.conllu: gold words; else one sentence per line)")
+    p.add_argument("--no-transfer-data", action="store_true",
+                   help="skip the UD-POS (Wu & Dredze) and NER (Pires et al.) measures")
+    p.add_argument("--source", default="en", help="source (training) language of the transfer (default: en)")
+    p.add_argument("--scores", type=Path, default=None,
+                   help="per-language transfer scores: JSON results file or CSV 'lang,score'")
+    p.add_argument("--score-field", default=None, help="metric name inside the JSON (e.g. accuracy)")
+    p.add_argument("--measure", action="append", default=None,
+                   help=f"measure(s) to correlate (default: {', '.join(DEFAULT_MEASURES)})")
+    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--format", choices=("md", "csv"), default="md", help="table format (default md)")
+    p.add_argument("--out", default="results/vocab", help="output folder (default: results/vocab)")
+    p.set_defaults(func=run)
+
+
+def _lang_list(value: str | None, default: Sequence[str], all_langs: Any = None) -> list[str]:
+    if value is None:
+        return list(default)
+    v = value.strip().lower()
+    if v == "none":
+        return []
+    if v == "all":
+        return list(all_langs() if callable(all_langs) else default)
+    return [x.strip() for x in value.split(",") if x.strip()]
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analyses import vocabulary as V
+    from ..paths import data_root
+    from ..results import DatasetProvenance, Provenance, record
+
+    root = data_root()
+    specs = args.tokenizer or ["offline"]
+    if args.measure:
+        allowed = set(DEFAULT_MEASURES) | {"fertility_with_marker", "unk_rate", "chars_per_subword",
+                                           "distinct_subwords", "vocab_share_own_script",
+                                           "continued_share_with_marker", "entity_overlap"}
+        for m in args.measure:
+            if m not in allowed:
+                from ..errors import choice_error
+
+                raise choice_error("measure", m, allowed)
+    measures = args.measure or list(DEFAULT_MEASURES)
+    user = user_corpora(args.corpus)
+    defaults_on = not user
+    pud_langs = _lang_list(args.pud, PUD_DEFAULT if defaults_on else ())
+    tat_langs = _lang_list(args.tatoeba, (), lambda: tatoeba_langs(root)) if args.tatoeba else (
+        tatoeba_langs(root) if defaults_on else [])
+    scores = read_scores(args.scores, args.score_field) if args.scores else None
+
+    # read data once (before loading tokenizers, so bad input fails fast)
+    groups: dict[str, list[Corpus]] = {}
+    if user:
+        groups["corpus"] = user
+    if pud_langs:
+        groups["pud"] = pud_corpora(root, pud_langs)
+    if tat_langs:
+        groups["tatoeba"] = tatoeba_corpora(root, tat_langs, args.tatoeba_max)
+    for g, cs in groups.items():
+        for c in cs:
+            if not any(c.sentences):
+                raise InputError(f"empty corpus for language '{c.lang}'", path=c.source)
+    out = Path(args.out)
+    summaries = []
+    for spec in specs:
+        tok, tinfo = load_tokenizer(spec)
+        vocab = tok.convert_ids_to_tokens(list(range(len(tok))))
+        shares = V.script_shares(vocab, special=tok.all_special_tokens)
+        tdir = out / slug(spec)
+        payload: dict[str, Any] = {
+            "tokenizer": {**tinfo, "vocab_size": len(tok), "fingerprint": tokenizer_fingerprint(tok),
+                          "vocab_script_shares": shares},
+            "conventions": {
+                "fertility": "subwords per word on pre-split words; lone '\u2581' pieces excluded "
+                             "(fertility_with_marker counts them)",
+                "continued_share": "words with >= 2 pieces, lone markers excluded",
+                "unk_rate": "UNK pieces / subwords",
+                "chars_per_subword": "characters of the words / subwords",
+                "weighted_jaccard": "Ruzicka similarity of relative subword frequencies",
+                "seen_type/seen_token": "Wu & Dredze: share of target test subwords (types / tokens) "
+                                        "present in the source training data",
+                "entity_overlap": "Pires et al.: |E_src & E_tgt| / |E_src | E_tgt| over entity subwords",
+                "scripts": "Unicode Script property via the regex module (\\p{Script=...})",
+            },
+        }
+        for g, cs in groups.items():
+            payload[g] = analyse_corpora(tok, cs, shares)
+        if not args.no_transfer_data:
+            payload["transfer_pos"] = transfer_measures(tok, root, args.source, shares)
+            payload["ner"] = ner_measures(tok, root)
+        plots: list[str] = []
+        for g in groups:
+            d = payload[g]
+            for m in ("jaccard", "weighted_jaccard"):
+                plots += [str(p) for p in plot_heatmap(d["languages"], d[m],
+                                                       f"{g}: {m} of subword types ({spec})",
+                                                       tdir / f"{g}_overlap_{m}")]
+            fert = {s["lang"]: s["fertility"] for s in d["stats"]}
+            fert_m = {s["lang"]: s["fertility_with_marker"] for s in d["stats"]}
+            plots += [str(p) for p in plot_bars({"fertility": fert, "with lone \u2581": fert_m},
+                                                d["languages"], "subwords per word", tdir / f"{g}_fertility")]
+        correlations = []
+        if scores is not None:
+            if "transfer_pos" not in payload:
+                raise ConfigError("--scores needs the transfer data measures; drop --no-transfer-data")
+            per = payload["transfer_pos"]["per_language"]
+            sc = {to_iso1(k): v for k, v in scores.items() if to_iso1(k) != args.source}
+            for m in measures:
+                src = payload["ner"]["per_language"] if m == "entity_overlap" else per
+                mv = {to_iso1(k): float(v[m]) for k, v in src.items() if v.get(m) is not None}
+                mv.pop(args.source, None)
+                c = V.correlate(mv, sc, measure_name=m, score_name=f"transfer score ({args.scores.name})",
+                                n_boot=args.n_boot, seed=args.seed)
+                correlations.append(asdict(c))
+                plots += [str(p) for p in plot_scatter(c, tdir / f"scatter_{m}")]
+        payload["correlations"] = correlations
+        payload["scores_file"] = str(args.scores) if args.scores else None
+        payload["plots"] = plots
+        datasets = [DatasetProvenance(name=g, files=_checksums([c.source for c in cs]),
+                                      languages=tuple(c.lang for c in cs)) for g, cs in groups.items()]
+        prov = Provenance.collect(config={k: (str(v) if isinstance(v, Path) else v)
+                                          for k, v in vars(args).items() if k != "func"},
+                                  datasets=datasets)
+        rec = record("vocab", payload, prov)
+        rec.save(tdir / "vocab.json")
+        from ..io import atomic_write_text
+
+        tables = []
+        for g in groups:
+            tables.append(f"## {g} ({spec})\n\n" + stats_table(payload[g]["stats"], "md"))
+        if "transfer_pos" in payload:
+            tp = payload["transfer_pos"]["per_language"]
+            rows = ["| lang | fertility | continued_share | unk_rate | jaccard | weighted_jaccard | seen_type"
+                    " | seen_token |", "|---|---|---|---|---|---|---|---|"]
+            for lg, v in tp.items():
+                rows.append(f"| {lg} | {v['fertility']:.3f} | {v['continued_share']:.3f} | {v['unk_rate']:.4f} | "
+                            f"{v['jaccard']:.3f} | {v['weighted_jaccard']:.3f} | {v['seen_type']:.3f} | "
+                            f"{v['seen_token']:.3f} |")
+            tables.append(f"## UD-POS dev vs {args.source} train ({spec})\n\n" + "\n".join(rows) + "\n")
+        for c in correlations:
+            tables.append(
+                f"- {c['measure']} vs {c['score']}: n={c['n']}, Pearson {c['pearson']:.3f} "
+                f"[{c['pearson_ci'][0]:.3f}, {c['pearson_ci'][1]:.3f}], Spearman {c['spearman']:.3f} "
+                f"[{c['spearman_ci'][0]:.3f}, {c['spearman_ci'][1]:.3f}] ({c['ci_level']:.0%} bootstrap CI)")
+        atomic_write_text(tdir / "table.md", "\n".join(tables) + "\n")
+        csv_text = "".join(stats_table(payload[g]["stats"], "csv", spec) for g in groups)
+        atomic_write_text(tdir / "table.csv", csv_text)
+        summaries.append((spec, payload))
+        print(f"[{spec}] wrote {tdir / 'vocab.json'}, {tdir / 'table.md'}, {tdir / 'table.csv'}, {len(plots)} plot files")
+        first = next(iter(groups), None)
+        if first:
+            print(stats_table(payload[first]["stats"], args.format, spec))
+        for c in correlations:
+            print(f"  {c['measure']}: Pearson {c['pearson']:.3f} {tuple(round(x, 3) for x in c['pearson_ci'])}"
+                  f"  Spearman {c['spearman']:.3f} {tuple(round(x, 3) for x in c['spearman_ci'])}  n={c['n']}")
+    if len(summaries) > 1:
+        from ..io import atomic_write_text
+
+        atomic_write_text(out / "comparison.md", comparison_table(summaries))
+        print(f"wrote {out / 'comparison.md'}")
+    return 0
+
+
+def comparison_table(summaries: Sequence[tuple[str, dict[str, Any]]]) -> str:
+    cols = ("fertility", "continued_share", "unk_rate", "chars_per_subword", "distinct_subwords")
+    lines = []
+    for g in ("corpus", "pud", "tatoeba"):
+        have = [(s, p) for s, p in summaries if g in p]
+        if not have:
+            continue
+        lines.append(f"## {g}\n")
+        head = ["lang"] + [f"{c} [{s}]" for c in cols for s, _ in have]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for i, lang in enumerate(have[0][1][g]["languages"]):
+            row = [lang]
+            for c in cols:
+                for _, p in have:
+                    v = p[g]["stats"][i][c]
+                    row.append(f"{v:.4f}" if isinstance(v, float) else str(v))
+            lines.append("| " + " | ".join(row) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _checksums(paths: Sequence[str]) -> dict[str, str]:
+    from ..io import sha256_file
+
+    return {p: sha256_file(p) for p in paths}
+
+
+# --------------------------------------------------------------------------------------------
+# demo
+
+
+def demo_section(ctx: Any) -> str:
+    """Fertility per language and a pairwise subword-overlap heatmap on the embedded corpus.
+
+    Uses ``ctx.encoder.tokenizer`` on the translations of ``ctx.parallel`` (words split on
+    ASCII spaces: for unspaced scripts, fertility is per space-separated chunk and flagged),
+    plus the English side once. Writes ``ctx.out/vocab/``.
+    """
+    from ..analyses import vocabulary as V
+    from ..results import Provenance, record
+
+    tok = ctx.encoder.tokenizer
+    out = Path(ctx.out) / "vocab"
+    vocab = tok.convert_ids_to_tokens(list(range(len(tok))))
+    shares = V.script_shares(vocab, special=tok.all_special_tokens)
+    corpora = []
+    eng: list[list[str]] = []
+    for lang, pairs in sorted(ctx.parallel.items()):
+        sents = [[w for w in t.split(" ") if w] for _, t in pairs]
+        if not any(sents):
+            continue
+        corpora.append(Corpus(lang, sents, "whitespace (ASCII space)", "demo corpus"))
+        if not eng:
+            eng = [[w for w in e.split(" ") if w] for e, _ in pairs]
+    if eng and "en" not in ctx.parallel:
+        corpora.insert(0, Corpus("en", eng, "whitespace (ASCII space)", "demo corpus (English side)"))
+    if not corpora:
+        raise InputError("the demo corpus has no translations")
+    res = analyse_corpora(tok, corpora, shares)
+    langs = res["languages"]
+    plot_heatmap(langs, res["jaccard"], "subword-type Jaccard overlap", out / "overlap_jaccard")
+    fert = {s["lang"]: s["fertility"] for s in res["stats"]}
+    plot_bars({"fertility": fert}, langs, "subwords per word", out / "fertility")
+    rec = record("vocab-demo", {"vocab_script_shares": shares, **res},
+                 Provenance.collect(config={"section": "vocab"}, model=getattr(ctx.encoder, "provenance", None)))
+    rec.save(out / "vocab.json")
+    comp = [s for s in res["stats"] if s["word_measures_comparable"]]
+    lo = min(comp, key=lambda s: s["fertility"]) if comp else None
+    hi = max(comp, key=lambda s: s["fertility"]) if comp else None
+    import numpy as np
+
+    m = np.asarray(res["jaccard"])
+    off = m[~np.eye(len(m), dtype=bool)] if len(m) > 1 else np.array([np.nan])
+    txt = (f"Vocabulary: {len(langs)} languages tokenized with the model's tokenizer "
+           f"({len(tok)} pieces). ")
+    if lo and hi:
+        txt += (f"Fertility (subwords per space-separated word, lone '\u2581' excluded) ranges from "
+                f"{lo['fertility']:.2f} ({lo['lang']}) to {hi['fertility']:.2f} ({hi['lang']}); ")
+    txt += (f"the mean pairwise Jaccard overlap of subword types is {float(np.nanmean(off)):.3f}. "
+            f"Results and plots in {out}.")
+    return txt
