@@ -750,8 +750,12 @@ def demo_section(ctx: Any) -> str:
     plot_heatmap(langs, res["jaccard"], "subword-type Jaccard overlap", out / "overlap_jaccard")
     fert = {s["lang"]: s["fertility"] for s in res["stats"]}
     plot_bars({"fertility": fert}, langs, "subwords per word", out / "fertility")
-    rec = record("vocab-demo", {"vocab_script_shares": shares, **res},
-                 Provenance.collect(config={"section": "vocab"}, model=getattr(ctx.encoder, "provenance", None)))
+    config = {"section": "vocab", "segmentation": "whitespace (ASCII space)"}
+    if hasattr(ctx, "provenance"):
+        prov = ctx.provenance(config=config)
+    else:
+        prov = Provenance.collect(config=config, model=getattr(ctx.encoder, "provenance", None))
+    rec = record("vocab-demo", {"vocab_script_shares": shares, **res}, prov)
     rec.save(out / "vocab.json")
     comp = [s for s in res["stats"] if s["word_measures_comparable"]]
     lo = min(comp, key=lambda s: s["fertility"]) if comp else None
