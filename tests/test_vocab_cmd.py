@@ -54,6 +54,21 @@ def test_read_scores_csv_and_json(tmp_path):
         C.read_scores(tmp_path / "r.json", field="f1")
 
 
+def test_read_scores_from_a_transfer_results_file(tmp_path):
+    """The layout of ``mbert-lab transfer`` results: suites -> per_language -> mean (0..100)."""
+    per = lambda a, b: {"en": {"mean": 95.0, "sd": 0.1}, "de": {"mean": a, "sd": 1.0}, "zh": {"mean": b, "sd": 2.0}}
+    rec = {"schema_version": "1.0", "kind": "transfer", "payload": {
+        "task": "pos", "metric": "accuracy", "primary_suite": "pud", "per_language": per(80.0, 50.0),
+        "suites": {"pud": {"per_language": per(80.0, 50.0)}, "xtreme-dev": {"per_language": per(85.0, 60.0)}}}}
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps(rec), encoding="utf-8")
+    assert C.read_scores(f) == {"en": 95.0, "de": 80.0, "zh": 50.0}
+    assert C.read_scores(f, suite="xtreme-dev") == {"en": 95.0, "de": 85.0, "zh": 60.0}
+    assert C.read_scores(f, field="sd", suite="pud")["zh"] == 2.0
+    with pytest.raises(InputError, match="no suite 'ud'"):
+        C.read_scores(f, suite="ud")
+
+
 def test_empty_corpus_and_bad_tokenizer_are_clear_errors(tmp_path, capsys):
     empty = tmp_path / "xx.txt"
     empty.write_text("\n\n", encoding="utf-8")
@@ -120,7 +135,8 @@ def test_mirror_run_with_mirror_wordpiece_and_scores(tmp_path, data_root):
     assert 1.0 <= zh["fertility"] < 3.0 and 0.0 <= zh["unk_rate"] < 0.2
     assert pay["tatoeba"]["languages"] == ["deu", "cmn", "rus"]
     tp = pay["transfer_pos"]["per_language"]
-    assert set(tp) >= {"de", "zh"} and tp["en"]["seen_type"] > tp["zh"]["seen_type"]
+    assert set(tp) == {"en", "de", "fr", "es", "ru", "zh", "ar"}  # PUD targets (default suite)
+    assert tp["en"]["seen_type"] > tp["zh"]["seen_type"] and tp["zh"]["segmentation"].startswith("gold")
     assert pay["ner"]["per_language"]["pcm"]["entity_overlap"] > 0
     cors = {c["measure"]: c for c in pay["correlations"]}
     assert cors["seen_token"]["n"] == 6 and "en" not in cors["seen_token"]["languages"]

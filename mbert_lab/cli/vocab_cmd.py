@@ -12,9 +12,10 @@ Corpora (all from the data mirror unless ``--corpus`` is given):
 * Tatoeba (``tatoeba/v1``): non-English sides, split on ASCII spaces only; for scripts written
   without spaces (Chinese, Japanese, Thai...) the "words" are whole sentences, so their word
   measures are marked as not comparable (``segmentation`` says so);
-* UD-POS in XTREME's layout: English training data as the *source*, ``dev-<lang>`` as the
-  target test data (gold UD segmentation) for Wu & Dredze's seen-subword shares and the
-  correlation with POS transfer scores;
+* UD-POS in XTREME's layout: English training data as the *source*; the target test data
+  (``--suite``) are the PUD test sets (default, the transfer runs' primary POS suite) or the
+  XTREME ``dev-<lang>`` sets, both with gold UD segmentation: Wu & Dredze's seen-subword
+  shares and the correlation with POS transfer scores;
 * NER: CoNLL-2003 English train as source, MasakhaNER test sets as targets (Pires et al.'s
   entity-subword overlap).
 """
@@ -249,10 +250,11 @@ def user_corpora(specs: Sequence[str]) -> list[Corpus]:
 # scores
 
 
-def read_scores(path: Path, field: str | None = None) -> dict[str, float]:
+def read_scores(path: Path, field: str | None = None, suite: str | None = None) -> dict[str, float]:
     """Per-language scores from ``lang,score`` CSV or a JSON results file.
 
-    JSON: the first mapping (searched depth-first, ``payload`` first) whose keys are language
+    JSON from ``mbert-lab transfer``: ``payload["suites"][suite]["per_language"][lang]["mean"]``
+    (or ``payload["per_language"]``, the primary suite, when ``suite`` is None). Other JSON: the first mapping (searched depth-first, ``payload`` first) whose keys are language
     codes and whose values are numbers, or dicts holding ``field`` (default: the only numeric
     value, or 'accuracy' / 'f1' / 'score').
     """
@@ -264,7 +266,15 @@ def read_scores(path: Path, field: str | None = None) -> dict[str, float]:
             obj = json.loads(text)
         except json.JSONDecodeError as e:
             raise InputError(f"not valid JSON: {e.msg}", path=path, line=e.lineno) from None
-        found = _find_scores(obj.get("payload", obj) if isinstance(obj, dict) else obj, field)
+        body = obj.get("payload", obj) if isinstance(obj, dict) else obj
+        if suite and isinstance(body, dict) and isinstance(body.get("suites"), dict):
+            if suite not in body["suites"]:
+                raise InputError(f"no suite '{suite}' in the scores file (has: {sorted(body['suites'])})",
+                                 path=path)
+            body = body["suites"][suite]
+        if isinstance(body, dict) and isinstance(body.get("per_language"), dict):
+            body = {"per_language": body["per_language"]}  # the transfer runs' layout
+        found = _find_scores(body, field)
         if not found:
             raise InputError(
                 "no per-language scores found (expected a mapping lang -> number, or lang -> {"
@@ -358,19 +368,38 @@ def analyse_corpora(tok: Any, corpora: Sequence[Corpus], vocab_shares: dict[str,
     return out
 
 
-def transfer_measures(tok: Any, root: Path, source: str, vocab_shares: dict[str, float]) -> dict[str, Any]:
-    """Measures of each UD-POS dev language against the English UD-POS training data."""
+SUITES = ("pud", "xtreme-dev")
+
+
+def transfer_measures(
+    tok: Any, root: Path, source: str, vocab_shares: dict[str, float], suite: str = "pud"
+) -> dict[str, Any]:
+    """Measures of each POS evaluation language against the English UD-POS training data.
+
+    ``suite`` picks the target test data, as the transfer runs name it: ``pud`` (UD PUD test
+    sets, the transfer runs' primary POS suite) or ``xtreme-dev`` (XTREME UD-POS dev sets).
+    """
     from ..analyses import vocabulary as V
 
+    if suite not in SUITES:
+        from ..errors import choice_error
+
+        raise choice_error("POS evaluation suite", suite, SUITES)
     ddir = _need(root / "xtreme-udpos")
     train = _need(ddir / f"train-{source}.tsv")
     src_words, _ = read_tagged_words(train, sep="\t")
     src = V.subword_counts(V.tokenize_words(tok, src_words, lang=source, segmentation="gold (UD 2.5)"))
     per: dict[str, dict[str, Any]] = {}
-    for f in sorted(ddir.glob("dev-*.tsv")):
-        lang = f.stem.split("-", 1)[1]
-        words, _ = read_tagged_words(f, sep="\t")
-        tc = V.tokenize_words(tok, words, lang=lang, segmentation="gold (UD 2.5)")
+    if suite == "pud":
+        targets = [(f.name.split("_", 1)[0], f) for f in sorted((root / "ud-pud").glob("*_pud-ud-test.conllu"))]
+    else:
+        targets = [(f.stem.split("-", 1)[1], f) for f in sorted(ddir.glob("dev-*.tsv"))]
+    for lang, f in targets:
+        if suite == "pud":
+            words, seg = read_conllu_words(f), "gold (UD PUD surface tokens)"
+        else:
+            words, seg = read_tagged_words(f, sep="\t")[0], "gold (UD 2.5)"
+        tc = V.tokenize_words(tok, words, lang=lang, segmentation=seg)
         st = V.language_stats(tc, vocab_size=len(tok), vocab_script_share=vocab_shares)
         tgt = V.subword_counts(tc)
         seen = V.seen_share(src, tgt)
@@ -383,7 +412,7 @@ def transfer_measures(tok: Any, root: Path, source: str, vocab_shares: dict[str,
             "source_file": str(train),
             "target_file": str(f),
         }
-    return {"source": source, "source_file": str(train), "per_language": per}
+    return {"source": source, "source_file": str(train), "suite": suite, "per_language": per}
 
 
 _ENTITY_RE = re.compile(r"^[BI]-")
@@ -529,7 +558,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--source", default="en", help="source (training) language of the transfer (default: en)")
     p.add_argument("--scores", type=Path, default=None,
                    help="per-language transfer scores: JSON results file or CSV 'lang,score'")
-    p.add_argument("--score-field", default=None, help="metric name inside the JSON (e.g. accuracy)")
+    p.add_argument("--score-field", default=None, help="metric name inside the JSON (default: mean/accuracy/f1)")
+    p.add_argument("--suite", default="pud", choices=SUITES,
+                   help="POS target test data for the transfer measures and the suite read from a "
+                        "transfer results file (default: pud)")
     p.add_argument("--measure", action="append", default=None,
                    help=f"measure(s) to correlate (default: {', '.join(DEFAULT_MEASURES)})")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
@@ -572,7 +604,7 @@ def run(args: argparse.Namespace) -> int:
     pud_langs = _lang_list(args.pud, PUD_DEFAULT if defaults_on else ())
     tat_langs = _lang_list(args.tatoeba, (), lambda: tatoeba_langs(root)) if args.tatoeba else (
         tatoeba_langs(root) if defaults_on else [])
-    scores = read_scores(args.scores, args.score_field) if args.scores else None
+    scores = read_scores(args.scores, args.score_field, args.suite) if args.scores else None
 
     # read data once (before loading tokenizers, so bad input fails fast)
     groups: dict[str, list[Corpus]] = {}
@@ -612,7 +644,7 @@ def run(args: argparse.Namespace) -> int:
         for g, cs in groups.items():
             payload[g] = analyse_corpora(tok, cs, shares)
         if not args.no_transfer_data:
-            payload["transfer_pos"] = transfer_measures(tok, root, args.source, shares)
+            payload["transfer_pos"] = transfer_measures(tok, root, args.source, shares, args.suite)
             payload["ner"] = ner_measures(tok, root)
         plots: list[str] = []
         for g in groups:
@@ -662,7 +694,8 @@ def run(args: argparse.Namespace) -> int:
                 rows.append(f"| {lg} | {v['fertility']:.3f} | {v['continued_share']:.3f} | {v['unk_rate']:.4f} | "
                             f"{v['jaccard']:.3f} | {v['weighted_jaccard']:.3f} | {v['seen_type']:.3f} | "
                             f"{v['seen_token']:.3f} |")
-            tables.append(f"## UD-POS dev vs {args.source} train ({spec})\n\n" + "\n".join(rows) + "\n")
+            tables.append(f"## POS targets ({args.suite}) vs {args.source} UD-POS train ({spec})\n\n"
+                          + "\n".join(rows) + "\n")
         for c in correlations:
             tables.append(
                 f"- {c['measure']} vs {c['score']}: n={c['n']}, Pearson {c['pearson']:.3f} "
