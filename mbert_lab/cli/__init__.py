@@ -17,6 +17,7 @@ import sys
 COMMANDS: dict[str, str] = {
     "demo": "mbert_lab.cli.demo_cmd",
     "extract": "mbert_lab.cli.extract_cmd",
+    "data": "mbert_lab.cli.data_cmd",
     "vocab": "mbert_lab.cli.vocab_cmd",
 }
 
