@@ -13,7 +13,8 @@ from mbert_lab.cli import vocab_cmd as C
 from mbert_lab.errors import InputError
 
 
-def test_conllu_reader_keeps_multiword_tokens(tmp_path):
+def test_conllu_reader_gives_syntactic_words(tmp_path):
+    """Gold UD words as the transfer runs read them: 'du' is 'de' + 'le'."""
     p = tmp_path / "x.conllu"
     rows = [
         "# sent_id = 1",
@@ -27,7 +28,7 @@ def test_conllu_reader_keeps_multiword_tokens(tmp_path):
         "",
     ]
     p.write_text("\n".join(rows), encoding="utf-8")
-    assert C.read_conllu_words(p) == [["du", "pain"], ["中国"]]
+    assert C.read_conllu_words(p) == [["de", "le", "pain"], ["中国"]]
     (tmp_path / "bad.conllu").write_text("1\tx\n", encoding="utf-8")
     with pytest.raises(InputError, match="bad.conllu:1"):
         C.read_conllu_words(tmp_path / "bad.conllu")

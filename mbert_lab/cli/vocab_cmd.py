@@ -37,11 +37,6 @@ from ..errors import ConfigError, DataMissingError, InputError, ModelLoadError
 
 PUD_DEFAULT = ("en", "de", "fr", "es", "ru", "zh", "ar")
 UNSPACED_SCRIPTS = {"Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan"}
-# ISO 639-3 (Tatoeba) -> 639-1 for the languages the other sets use.
-ISO3_TO_1 = {"eng": "en", "deu": "de", "fra": "fr", "spa": "es", "rus": "ru", "cmn": "zh", "ara": "ar",
-             "jpn": "ja", "tha": "th", "ita": "it", "por": "pt", "nld": "nl", "tur": "tr", "kor": "ko",
-             "hin": "hi", "swh": "sw", "amh": "am", "hau": "ha", "ibo": "ig", "kin": "rw", "lug": "lg",
-             "yor": "yo", "wol": "wo", "luo": "luo", "pcm": "pcm", "swa": "sw"}
 DEFAULT_MEASURES = ("seen_token", "seen_type", "jaccard", "weighted_jaccard", "fertility", "continued_share")
 
 EPILOG = """examples:
@@ -63,73 +58,24 @@ training data: jaccard, weighted_jaccard, seen_type, seen_token (Wu & Dredze).
 
 
 # --------------------------------------------------------------------------------------------
-# readers (small, private: replaced by mbert_lab.data.formats when it lands)
+# readers: the shared loaders of mbert_lab.data.formats
+
+
+UD_SEGMENTATION = "gold (UD words; multi-word tokens expanded, as the transfer runs read them)"
 
 
 def read_conllu_words(path: Path) -> list[list[str]]:
-    """Surface tokens per sentence; multi-word tokens kept whole, empty nodes skipped."""
-    sents: list[list[str]] = []
-    cur: list[str] = []
-    skip_until = 0
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            line = line.rstrip("\n")
-            if not line:
-                if cur:
-                    sents.append(cur)
-                cur, skip_until = [], 0
-                continue
-            if line.startswith("#"):
-                continue
-            cols = line.split("\t")
-            if len(cols) != 10:
-                raise InputError(f"expected 10 tab-separated columns, got {len(cols)}", path=path, line=n)
-            tid = cols[0]
-            if "." in tid:
-                continue
-            if "-" in tid:
-                a, b = tid.split("-")
-                skip_until = int(b)
-                cur.append(cols[1])
-                continue
-            if int(tid) <= skip_until:
-                continue
-            cur.append(cols[1])
-    if cur:
-        sents.append(cur)
-    return sents
+    """Gold UD words per sentence (syntactic words: French "du" is "de" + "le")."""
+    from ..data.formats import read_conllu
 
-
-def read_tagged_words(path: Path, sep: str | None = None) -> tuple[list[list[str]], list[list[str]]]:
-    """Words and tags of a ``word<sep>tag`` file with blank lines between sentences."""
-    words: list[list[str]] = []
-    tags: list[list[str]] = []
-    cw: list[str] = []
-    ct: list[str] = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                if cw:
-                    words.append(cw)
-                    tags.append(ct)
-                cw, ct = [], []
-                continue
-            parts = line.split(sep) if sep else line.split(" ")
-            if len(parts) < 2:
-                raise InputError("expected 'word<sep>tag'", path=path, line=n)
-            cw.append(parts[0])
-            ct.append(parts[-1])
-    if cw:
-        words.append(cw)
-        tags.append(ct)
-    return words, tags
+    return [list(s.words) for s in read_conllu(path, check_upos=False)]
 
 
 def read_lines_words(path: Path) -> list[list[str]]:
     """One sentence per line, words split on the ASCII space only (U+3000 stays in a word)."""
-    with open(path, encoding="utf-8") as f:
-        return [[w for w in ln.rstrip("\n").split(" ") if w] for ln in f]
+    from ..data.formats import read_lines, split_ascii_space
+
+    return [list(split_ascii_space(ln)) for ln in read_lines(path)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,37 +143,38 @@ class Corpus:
     """Sentences of words for one language, with where they came from."""
 
     def __init__(self, lang: str, sentences: list[list[str]], segmentation: str, source: str,
-                 tags: list[list[str]] | None = None):
-        self.lang, self.sentences, self.segmentation, self.source, self.tags = (
-            lang, sentences, segmentation, source, tags)
+                 dataset: str | None = None):
+        self.lang, self.sentences, self.segmentation, self.source, self.dataset = (
+            lang, sentences, segmentation, source, dataset)
 
 
-def _need(path: Path) -> Path:
-    if not path.exists():
-        raise DataMissingError(f"{path} not found (set MBERT_LAB_DATA to the data mirror)")
-    return path
+def pud_corpora(langs: Sequence[str]) -> list[Corpus]:
+    from ..data.formats import load_pud
 
-
-def pud_corpora(root: Path, langs: Sequence[str]) -> list[Corpus]:
     out = []
     for lang in langs:
-        p = _need(root / "ud-pud" / f"{lang}_pud-ud-test.conllu")
-        out.append(Corpus(lang, read_conllu_words(p), "gold (UD PUD surface tokens)", str(p)))
+        sents = list(load_pud(lang).values())
+        out.append(Corpus(lang, [list(x.words) for x in sents], UD_SEGMENTATION, sents[0].path if sents else "",
+                          dataset="ud-pud"))
     return out
 
 
-def tatoeba_langs(root: Path) -> list[str]:
-    tdir = _need(root / "tatoeba" / "v1")
-    return sorted(f.suffix[1:] for f in tdir.glob("tatoeba.*-eng.*") if f.suffix != ".eng")
+def tatoeba_corpora(langs: Sequence[str], max_sentences: int | None) -> list[Corpus]:
+    from ..data.formats import load_tatoeba, split_ascii_space
 
-
-def tatoeba_corpora(root: Path, langs: Sequence[str], max_sentences: int | None) -> list[Corpus]:
     out = []
     for lang in langs:
-        p = _need(root / "tatoeba" / "v1" / f"tatoeba.{lang}-eng.{lang}")
-        sents = read_lines_words(p)[: max_sentences or None]
-        out.append(Corpus(lang, sents, "whitespace (ASCII space)", str(p)))
+        pc = load_tatoeba(lang, empty="skip")
+        sents = [list(split_ascii_space(t)) for t in pc.src_sentences][: max_sentences or None]
+        path = pc.pairs[0].src_path if pc.pairs and hasattr(pc.pairs[0], "src_path") else ""
+        out.append(Corpus(lang, sents, "whitespace (ASCII space)", path or _tatoeba_file(lang), dataset="tatoeba"))
     return out
+
+
+def _tatoeba_file(lang: str) -> str:
+    from ..paths import data_root
+
+    return str(data_root() / "tatoeba" / "v1" / f"tatoeba.{lang}-eng.{lang}")
 
 
 def user_corpora(specs: Sequence[str]) -> list[Corpus]:
@@ -240,7 +187,7 @@ def user_corpora(specs: Sequence[str]) -> list[Corpus]:
         if not p.exists():
             raise InputError("file not found", path=p)
         if p.suffix == ".conllu":
-            out.append(Corpus(lang, read_conllu_words(p), "gold (CoNLL-U tokens)", str(p)))
+            out.append(Corpus(lang, read_conllu_words(p), "gold (CoNLL-U words)", str(p)))
         else:
             out.append(Corpus(lang, read_lines_words(p), "whitespace (ASCII space)", str(p)))
     return out
@@ -339,8 +286,11 @@ def _score_value(v: Any, field: str | None) -> float | None:
     return None
 
 
-def to_iso1(code: str) -> str:
-    return ISO3_TO_1.get(code, code)
+def lang_key(code: str) -> str:
+    """ISO 639-3 for matching scores with measures ('de' and 'deu' meet); unknown codes as-is."""
+    from ..languages import is_known, to_iso639_3
+
+    return to_iso639_3(code) if is_known(code) else code
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,7 +322,7 @@ SUITES = ("pud", "xtreme-dev")
 
 
 def transfer_measures(
-    tok: Any, root: Path, source: str, vocab_shares: dict[str, float], suite: str = "pud"
+    tok: Any, source: str, vocab_shares: dict[str, float], suite: str = "pud"
 ) -> dict[str, Any]:
     """Measures of each POS evaluation language against the English UD-POS training data.
 
@@ -380,76 +330,66 @@ def transfer_measures(
     sets, the transfer runs' primary POS suite) or ``xtreme-dev`` (XTREME UD-POS dev sets).
     """
     from ..analyses import vocabulary as V
+    from ..data.formats import load_pud, load_udpos, pud_languages, udpos_languages
 
     if suite not in SUITES:
         from ..errors import choice_error
 
         raise choice_error("POS evaluation suite", suite, SUITES)
-    ddir = _need(root / "xtreme-udpos")
-    train = _need(ddir / f"train-{source}.tsv")
-    src_words, _ = read_tagged_words(train, sep="\t")
-    src = V.subword_counts(V.tokenize_words(tok, src_words, lang=source, segmentation="gold (UD 2.5)"))
+    train = load_udpos("train", source)
+    src = V.subword_counts(V.tokenize_words(tok, [list(x.tokens) for x in train], lang=source,
+                                            segmentation="gold (UD 2.5)"))
     per: dict[str, dict[str, Any]] = {}
-    if suite == "pud":
-        targets = [(f.name.split("_", 1)[0], f) for f in sorted((root / "ud-pud").glob("*_pud-ud-test.conllu"))]
-    else:
-        targets = [(f.stem.split("-", 1)[1], f) for f in sorted(ddir.glob("dev-*.tsv"))]
-    for lang, f in targets:
+    files: list[str] = [train[0].path]
+    for lang in (pud_languages() if suite == "pud" else udpos_languages("dev")):
         if suite == "pud":
-            words, seg = read_conllu_words(f), "gold (UD PUD surface tokens)"
+            sents: Any = list(load_pud(lang).values())
+            words, seg = [list(x.words) for x in sents], UD_SEGMENTATION
         else:
-            words, seg = read_tagged_words(f, sep="\t")[0], "gold (UD 2.5)"
+            sents = load_udpos("dev", lang)
+            words, seg = [list(x.tokens) for x in sents], "gold (UD 2.5)"
+        files.append(sents[0].path)
         tc = V.tokenize_words(tok, words, lang=lang, segmentation=seg)
         st = V.language_stats(tc, vocab_size=len(tok), vocab_script_share=vocab_shares)
         tgt = V.subword_counts(tc)
         seen = V.seen_share(src, tgt)
         per[lang] = {
-            **{k: v for k, v in asdict(st).items() if k not in ("lang",)},
+            **{k: v for k, v in asdict(st).items() if k != "lang"},
             "jaccard": V.jaccard(src, tgt),
             "weighted_jaccard": V.weighted_jaccard(src, tgt),
             "seen_type": seen.by_type,
             "seen_token": seen.by_token,
-            "source_file": str(train),
-            "target_file": str(f),
+            "target_file": sents[0].path,
         }
-    return {"source": source, "source_file": str(train), "suite": suite, "per_language": per}
+    return {"source": source, "source_file": train[0].path, "suite": suite, "per_language": per, "files": files}
 
 
-_ENTITY_RE = re.compile(r"^[BI]-")
+def ner_measures(tok: Any) -> dict[str, Any]:
+    """Pires et al.'s entity-subword overlap: CoNLL-2003 English train vs MasakhaNER test.
 
-
-def ner_measures(tok: Any, root: Path) -> dict[str, Any]:
-    """Pires et al.'s entity-subword overlap: CoNLL-2003 English train vs MasakhaNER test."""
+    Entity words are those tagged B-/I- (any type; MasakhaNER's DATE included).
+    """
     from ..analyses import vocabulary as V
+    from ..data.formats import load_ner, masakhaner_languages
 
-    src_path = _need(root / "ner" / "conll2003-en" / "train.txt")
-    w, t = read_tagged_words(src_path)
-    tc = V.tokenize_words(tok, w, lang="en", segmentation="gold (CoNLL tokens)")
-    flat_tags = [x for s in t for x in s if True]
-    mask = _mask_for(tc, w, flat_tags)
-    src_ent = V.subword_counts(tc, mask)
+    def entity_counts(sents: Any, lang: str) -> Counter[str]:
+        words = [list(x.tokens) for x in sents]
+        tc = V.tokenize_words(tok, words, lang=lang, segmentation="gold (CoNLL tokens)")
+        mask = [t != "O" for x in sents if len(x.tokens) for t in x.tags]
+        return V.subword_counts(tc, mask)
+
+    src_sents = load_ner("conll2003-en", "train")
+    src_ent = entity_counts(src_sents, "en")
     per = {}
-    for d in sorted((root / "ner" / "masakhaner-v1").iterdir()):
-        p = d / "test.txt"
-        if not p.exists():
-            continue
-        w2, t2 = read_tagged_words(p)
-        tc2 = V.tokenize_words(tok, w2, lang=d.name, segmentation="gold (CoNLL tokens)")
-        ent = V.subword_counts(tc2, _mask_for(tc2, w2, [x for s in t2 for x in s]))
-        per[d.name] = {
-            "entity_overlap": V.entity_overlap(src_ent, ent),
-            "entity_subword_types": len(ent),
-            "target_file": str(p),
-        }
-    return {"source": "en", "source_file": str(src_path), "source_entity_subword_types": len(src_ent),
-            "per_language": per}
-
-
-def _mask_for(tc: Any, sentences: list[list[str]], flat_tags: list[str]) -> list[bool]:
-    # tokenize_words drops empty words; the NER files have none, so the flat lists align.
-    if len(flat_tags) != len(tc.words):
-        raise InputError("NER words and tags do not align after tokenization")
-    return [bool(_ENTITY_RE.match(t)) for t in flat_tags]
+    files = [src_sents[0].path]
+    for lang in masakhaner_languages():
+        sents = load_ner("masakhaner-v1", "test", lang)
+        ent = entity_counts(sents, lang)
+        files.append(sents[0].path)
+        per[lang] = {"entity_overlap": V.entity_overlap(src_ent, ent), "entity_subword_types": len(ent),
+                     "target_file": sents[0].path}
+    return {"source": "en", "source_file": src_sents[0].path, "source_entity_subword_types": len(src_ent),
+            "per_language": per, "files": files}
 
 
 # --------------------------------------------------------------------------------------------
@@ -585,7 +525,7 @@ def _lang_list(value: str | None, default: Sequence[str], all_langs: Any = None)
 def run(args: argparse.Namespace) -> int:
     from ..analyses import vocabulary as V
     from ..paths import data_root
-    from ..results import DatasetProvenance, Provenance, record
+    from ..results import Provenance, record
 
     root = data_root()
     specs = args.tokenizer or ["offline"]
@@ -602,8 +542,10 @@ def run(args: argparse.Namespace) -> int:
     user = user_corpora(args.corpus)
     defaults_on = not user
     pud_langs = _lang_list(args.pud, PUD_DEFAULT if defaults_on else ())
-    tat_langs = _lang_list(args.tatoeba, (), lambda: tatoeba_langs(root)) if args.tatoeba else (
-        tatoeba_langs(root) if defaults_on else [])
+    from ..data.formats import tatoeba_languages
+
+    tat_langs = _lang_list(args.tatoeba, (), tatoeba_languages) if args.tatoeba else (
+        tatoeba_languages() if defaults_on else [])
     scores = read_scores(args.scores, args.score_field, args.suite) if args.scores else None
 
     # read data once (before loading tokenizers, so bad input fails fast)
@@ -611,9 +553,9 @@ def run(args: argparse.Namespace) -> int:
     if user:
         groups["corpus"] = user
     if pud_langs:
-        groups["pud"] = pud_corpora(root, pud_langs)
+        groups["pud"] = pud_corpora(pud_langs)
     if tat_langs:
-        groups["tatoeba"] = tatoeba_corpora(root, tat_langs, args.tatoeba_max)
+        groups["tatoeba"] = tatoeba_corpora(tat_langs, args.tatoeba_max)
     for g, cs in groups.items():
         for c in cs:
             if not any(c.sentences):
@@ -644,8 +586,8 @@ def run(args: argparse.Namespace) -> int:
         for g, cs in groups.items():
             payload[g] = analyse_corpora(tok, cs, shares)
         if not args.no_transfer_data:
-            payload["transfer_pos"] = transfer_measures(tok, root, args.source, shares, args.suite)
-            payload["ner"] = ner_measures(tok, root)
+            payload["transfer_pos"] = transfer_measures(tok, args.source, shares, args.suite)
+            payload["ner"] = ner_measures(tok)
         plots: list[str] = []
         for g in groups:
             d = payload[g]
@@ -662,11 +604,14 @@ def run(args: argparse.Namespace) -> int:
             if "transfer_pos" not in payload:
                 raise ConfigError("--scores needs the transfer data measures; drop --no-transfer-data")
             per = payload["transfer_pos"]["per_language"]
-            sc = {to_iso1(k): v for k, v in scores.items() if to_iso1(k) != args.source}
+            src_key = lang_key(args.source)
+            by_key = {lang_key(k): v for k, v in scores.items()}
             for m in measures:
                 src = payload["ner"]["per_language"] if m == "entity_overlap" else per
-                mv = {to_iso1(k): float(v[m]) for k, v in src.items() if v.get(m) is not None}
-                mv.pop(args.source, None)
+                # languages keep the measure's own codes; 'de' in the scores meets 'deu' here
+                mv = {k: float(v[m]) for k, v in src.items()
+                      if v.get(m) is not None and lang_key(k) != src_key}
+                sc = {k: by_key[lang_key(k)] for k in mv if lang_key(k) in by_key}
                 c = V.correlate(mv, sc, measure_name=m, score_name=f"transfer score ({args.scores.name})",
                                 n_boot=args.n_boot, seed=args.seed)
                 correlations.append(asdict(c))
@@ -674,8 +619,7 @@ def run(args: argparse.Namespace) -> int:
         payload["correlations"] = correlations
         payload["scores_file"] = str(args.scores) if args.scores else None
         payload["plots"] = plots
-        datasets = [DatasetProvenance(name=g, files=_checksums([c.source for c in cs]),
-                                      languages=tuple(c.lang for c in cs)) for g, cs in groups.items()]
+        datasets = _datasets(groups, payload)
         prov = Provenance.collect(config={k: (str(v) if isinstance(v, Path) else v)
                                           for k, v in vars(args).items() if k != "func"},
                                   datasets=datasets)
@@ -741,10 +685,32 @@ def comparison_table(summaries: Sequence[tuple[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def _checksums(paths: Sequence[str]) -> dict[str, str]:
+def _datasets(groups: dict[str, list[Corpus]], payload: dict[str, Any]) -> list[Any]:
+    """Dataset provenance (files with sha256) of every corpus the run read."""
+    from ..data.registry import dataset_provenance
     from ..io import sha256_file
+    from ..results import DatasetProvenance
 
-    return {p: sha256_file(p) for p in paths}
+    out = []
+    for g, cs in groups.items():
+        if g == "corpus":
+            out.append(DatasetProvenance(name="user corpora", files={c.source: sha256_file(c.source) for c in cs},
+                                         languages=tuple(c.lang for c in cs)))
+        else:
+            out.append(dataset_provenance(cs[0].dataset, [c.source for c in cs], languages=[c.lang for c in cs]))
+    if "transfer_pos" in payload:
+        tp = payload["transfer_pos"]
+        out.append(dataset_provenance("xtreme-udpos", [tp["source_file"]], split="train", languages=[tp["source"]]))
+        tgt = [f for f in tp["files"][1:]]
+        out.append(dataset_provenance("ud-pud" if tp["suite"] == "pud" else "xtreme-udpos", tgt,
+                                      split="test" if tp["suite"] == "pud" else "dev",
+                                      languages=list(tp["per_language"])))
+    if "ner" in payload:
+        ner = payload["ner"]
+        out.append(dataset_provenance("conll2003-en", [ner["source_file"]], split="train", languages=["en"]))
+        out.append(dataset_provenance("masakhaner-v1", ner["files"][1:], split="test",
+                                      languages=list(ner["per_language"])))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
