@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -135,6 +134,10 @@ def test_mirror_run_with_mirror_wordpiece_and_scores(tmp_path, data_root):
     assert zh["lang"] == "zh" and zh["segmentation"].startswith("gold")
     assert 1.0 <= zh["fertility"] < 3.0 and 0.0 <= zh["unk_rate"] < 0.2
     assert pay["tatoeba"]["languages"] == ["deu", "cmn", "rus"]
+    cmn = pay["tatoeba"]["stats"][1]
+    assert cmn["segmentation"].startswith("whitespace") and cmn["word_measures_comparable"] is False
+    jpn = {s["lang"]: s for s in pay["alignment"]["stats"]}["jpn"]  # gold KFTT tokens
+    assert jpn["segmentation"].startswith("gold") and jpn["word_measures_comparable"] is True
     tp = pay["transfer_pos"]["per_language"]
     assert set(tp) == {"en", "de", "fr", "es", "ru", "zh", "ar"}  # PUD targets (default suite)
     assert tp["en"]["seen_type"] > tp["zh"]["seen_type"] and tp["zh"]["segmentation"].startswith("gold")

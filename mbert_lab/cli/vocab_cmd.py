@@ -9,6 +9,8 @@ Corpora (all from the data mirror unless ``--corpus`` is given):
 
 * PUD (``ud-pud/<lang>_pud-ud-test.conllu``): 1000 parallel sentences, gold UD segmentation
   (surface tokens: a multi-word token such as French "du" counts as one word);
+* gold word-alignment sets (``word-alignment``): the non-English side of enfr, roen, jaen with
+  the tokens the gold links count, which gives Japanese (KFTT) a gold segmentation;
 * Tatoeba (``tatoeba/v1``): non-English sides, split on ASCII spaces only; for scripts written
   without spaces (Chinese, Japanese, Thai...) the "words" are whole sentences, so their word
   measures are marked as not comparable (``segmentation`` says so);
@@ -33,7 +35,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, DataMissingError, InputError, ModelLoadError
+from ..errors import ConfigError, InputError, ModelLoadError
 
 PUD_DEFAULT = ("en", "de", "fr", "es", "ru", "zh", "ar")
 UNSPACED_SCRIPTS = {"Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan"}
@@ -61,7 +63,7 @@ training data: jaccard, weighted_jaccard, seen_type, seen_token (Wu & Dredze).
 # readers: the shared loaders of mbert_lab.data.formats
 
 
-UD_SEGMENTATION = "gold (UD words; multi-word tokens expanded, as the transfer runs read them)"
+UD_SEGMENTATION = "gold (UD words, multi-word tokens expanded)"  # as the transfer runs read them
 
 
 def read_conllu_words(path: Path) -> list[list[str]]:
@@ -168,6 +170,24 @@ def tatoeba_corpora(langs: Sequence[str], max_sentences: int | None) -> list[Cor
         sents = [list(split_ascii_space(t)) for t in pc.src_sentences][: max_sentences or None]
         path = pc.pairs[0].src_path if pc.pairs and hasattr(pc.pairs[0], "src_path") else ""
         out.append(Corpus(lang, sents, "whitespace (ASCII space)", path or _tatoeba_file(lang), dataset="tatoeba"))
+    return out
+
+
+def alignment_corpora(sets: Sequence[str]) -> list[Corpus]:
+    """The non-English side of gold word-alignment sets (tokens as the gold links count them).
+
+    These give Japanese (KFTT) a gold word segmentation, which Tatoeba lacks.
+    """
+    from ..data.formats import load_gold_alignment
+
+    out = []
+    for name in sets:
+        g = load_gold_alignment(name)
+        side = "src" if g.src_lang != "eng" else "tgt"
+        lang = g.src_lang if side == "src" else g.tgt_lang
+        sents = [list(p.src_tokens if side == "src" else p.tgt_tokens) for p in g.pairs]
+        out.append(Corpus(lang, sents, f"gold (word-alignment set {g.name}, {side} tokens)", g.text_path,
+                          dataset="word-alignment"))
     return out
 
 
@@ -491,6 +511,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--tatoeba", default=None,
                    help="Tatoeba languages (ISO 639-3), comma-separated, 'all' or 'none' (default: all)")
     p.add_argument("--tatoeba-max", type=int, default=None, help="sentences per Tatoeba language")
+    p.add_argument("--alignment", default=None,
+                   help="gold word-alignment sets whose non-English side is measured (gold segmentation, "
+                        "e.g. Japanese): comma-separated of enfr,roen,jaen, 'all' or 'none' (default: all)")
     p.add_argument("--corpus", action="append", default=[], metavar="LANG=FILE",
                    help="a language-tagged corpus (.conllu: gold words; else one sentence per line)")
     p.add_argument("--no-transfer-data", action="store_true",
@@ -546,6 +569,9 @@ def run(args: argparse.Namespace) -> int:
 
     tat_langs = _lang_list(args.tatoeba, (), tatoeba_languages) if args.tatoeba else (
         tatoeba_languages() if defaults_on else [])
+    from ..data.formats import alignment_sets
+
+    align_sets = _lang_list(args.alignment, alignment_sets() if defaults_on else (), alignment_sets)
     scores = read_scores(args.scores, args.score_field, args.suite) if args.scores else None
 
     # read data once (before loading tokenizers, so bad input fails fast)
@@ -556,6 +582,8 @@ def run(args: argparse.Namespace) -> int:
         groups["pud"] = pud_corpora(pud_langs)
     if tat_langs:
         groups["tatoeba"] = tatoeba_corpora(tat_langs, args.tatoeba_max)
+    if align_sets:
+        groups["alignment"] = alignment_corpora(align_sets)
     for g, cs in groups.items():
         for c in cs:
             if not any(c.sentences):
@@ -581,6 +609,10 @@ def run(args: argparse.Namespace) -> int:
                                         "present in the source training data",
                 "entity_overlap": "Pires et al.: |E_src & E_tgt| / |E_src | E_tgt| over entity subwords",
                 "scripts": "Unicode Script property via the regex module (\\p{Script=...})",
+                "segmentation": "UD corpora: syntactic words (French 'du' = 'de' + 'le'), as the transfer "
+                                "runs read them; Tatoeba: ASCII spaces (word measures flagged not "
+                                "comparable for unspaced scripts); alignment sets: their gold tokens",
+                "overlap_types": "piece strings as emitted; lone '\u2581' and the UNK piece excluded",
             },
         }
         for g, cs in groups.items():
@@ -667,7 +699,7 @@ def run(args: argparse.Namespace) -> int:
 def comparison_table(summaries: Sequence[tuple[str, dict[str, Any]]]) -> str:
     cols = ("fertility", "continued_share", "unk_rate", "chars_per_subword", "distinct_subwords")
     lines = []
-    for g in ("corpus", "pud", "tatoeba"):
+    for g in ("corpus", "pud", "alignment", "tatoeba"):
         have = [(s, p) for s, p in summaries if g in p]
         if not have:
             continue
