@@ -580,18 +580,18 @@ def run(args: argparse.Namespace) -> int:
         groups["corpus"] = user
     if pud_langs:
         groups["pud"] = pud_corpora(pud_langs)
-    if tat_langs:
-        groups["tatoeba"] = tatoeba_corpora(tat_langs, args.tatoeba_max)
     if align_sets:
         groups["alignment"] = alignment_corpora(align_sets)
+    if tat_langs:
+        groups["tatoeba"] = tatoeba_corpora(tat_langs, args.tatoeba_max)
     for g, cs in groups.items():
         for c in cs:
             if not any(c.sentences):
                 raise InputError(f"empty corpus for language '{c.lang}'", path=c.source)
     out = Path(args.out)
     summaries = []
-    for spec in specs:
-        tok, tinfo = load_tokenizer(spec)
+    loaded = [(spec, *load_tokenizer(spec)) for spec in specs]  # all load before anything is written
+    for spec, tok, tinfo in loaded:
         vocab = tok.convert_ids_to_tokens(list(range(len(tok))))
         shares = V.script_shares(vocab, special=tok.all_special_tokens)
         tdir = out / slug(spec)
