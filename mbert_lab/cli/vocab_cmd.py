@@ -573,6 +573,8 @@ def run(args: argparse.Namespace) -> int:
 
     align_sets = _lang_list(args.alignment, alignment_sets() if defaults_on else (), alignment_sets)
     scores = read_scores(args.scores, args.score_field, args.suite) if args.scores else None
+    if scores is not None and args.no_transfer_data:
+        raise ConfigError("--scores needs the transfer data measures; drop --no-transfer-data")
 
     # read data once (before loading tokenizers, so bad input fails fast)
     groups: dict[str, list[Corpus]] = {}
@@ -620,21 +622,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_transfer_data:
             payload["transfer_pos"] = transfer_measures(tok, args.source, shares, args.suite)
             payload["ner"] = ner_measures(tok)
-        plots: list[str] = []
-        for g in groups:
-            d = payload[g]
-            for m in ("jaccard", "weighted_jaccard"):
-                plots += [str(p) for p in plot_heatmap(d["languages"], d[m],
-                                                       f"{g}: {m} of subword types ({spec})",
-                                                       tdir / f"{g}_overlap_{m}")]
-            fert = {s["lang"]: s["fertility"] for s in d["stats"]}
-            fert_m = {s["lang"]: s["fertility_with_marker"] for s in d["stats"]}
-            plots += [str(p) for p in plot_bars({"fertility": fert, "with lone \u2581": fert_m},
-                                                d["languages"], "subwords per word", tdir / f"{g}_fertility")]
         correlations = []
         if scores is not None:
-            if "transfer_pos" not in payload:
-                raise ConfigError("--scores needs the transfer data measures; drop --no-transfer-data")
             per = payload["transfer_pos"]["per_language"]
             src_key = lang_key(args.source)
             by_key = {lang_key(k): v for k, v in scores.items()}
@@ -646,8 +635,21 @@ def run(args: argparse.Namespace) -> int:
                 sc = {k: by_key[lang_key(k)] for k in mv if lang_key(k) in by_key}
                 c = V.correlate(mv, sc, measure_name=m, score_name=f"transfer score ({args.scores.name})",
                                 n_boot=args.n_boot, seed=args.seed)
-                correlations.append(asdict(c))
-                plots += [str(p) for p in plot_scatter(c, tdir / f"scatter_{m}")]
+                correlations.append(c)
+        plots: list[str] = []
+        for g in groups:
+            d = payload[g]
+            for m in ("jaccard", "weighted_jaccard"):
+                plots += [str(p) for p in plot_heatmap(d["languages"], d[m],
+                                                       f"{g}: {m} of subword types ({spec})",
+                                                       tdir / f"{g}_overlap_{m}")]
+            fert = {s["lang"]: s["fertility"] for s in d["stats"]}
+            fert_m = {s["lang"]: s["fertility_with_marker"] for s in d["stats"]}
+            plots += [str(p) for p in plot_bars({"fertility": fert, "with lone \u2581": fert_m},
+                                                d["languages"], "subwords per word", tdir / f"{g}_fertility")]
+        for c in correlations:
+            plots += [str(p) for p in plot_scatter(c, tdir / f"scatter_{c.measure}")]
+        correlations = [asdict(c) for c in correlations]
         payload["correlations"] = correlations
         payload["scores_file"] = str(args.scores) if args.scores else None
         payload["plots"] = plots
