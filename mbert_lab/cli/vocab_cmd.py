@@ -416,24 +416,39 @@ def ner_measures(tok: Any) -> dict[str, Any]:
 # plots and tables
 
 
-def plot_heatmap(langs: Sequence[str], mat: Any, title: str, stem: Path) -> list[Path]:
+def plot_heatmap(langs: Sequence[str], mat: Any, title: str, stem: Path,
+                 groups: Sequence[str] | None = None) -> list[Path]:
+    """Pairwise matrix; the diagonal (always 1) is blanked so the colour scale shows the pairs.
+
+    ``groups`` (e.g. each language's script) orders the languages so same-script blocks show.
+    """
     import numpy as np
 
     from ..plots import new_figure, save_figure
 
+    m = np.array(mat, dtype=float)
+    order = list(range(len(langs)))
+    if groups is not None:
+        order = sorted(order, key=lambda i: (groups[i], langs[i]))
+    m = m[np.ix_(order, order)]
+    labels = [langs[i] + (f" ({groups[i][:4]})" if groups is not None and len(langs) > 12 else "") for i in order]
     n = len(langs)
-    size = max(5.0, min(0.16 * n + 2, 24))
+    np.fill_diagonal(m, np.nan)
+    off = m[np.isfinite(m)]
+    vmax = float(off.max()) if off.size else 1.0
+    size = max(5.0, min(0.2 * n + 2, 26))
     fig, ax = new_figure(size + 1, size)
-    im = ax.imshow(np.asarray(mat), cmap="viridis", vmin=0, vmax=1)
-    fs = 8 if n <= 20 else max(3, int(300 / n))
-    ax.set_xticks(range(n), langs, rotation=90, fontsize=fs)
-    ax.set_yticks(range(n), langs, fontsize=fs)
+    im = ax.imshow(np.ma.masked_invalid(m), cmap="viridis", vmin=0, vmax=vmax or 1.0)
+    fs = 8 if n <= 20 else 5
+    ax.set_xticks(range(n), labels, rotation=90, fontsize=fs)
+    ax.set_yticks(range(n), labels, fontsize=fs)
     if n <= 12:
         for i in range(n):
             for j in range(n):
-                ax.text(j, i, f"{mat[i][j]:.2f}", ha="center", va="center", fontsize=7, color="w")
+                if i != j:
+                    ax.text(j, i, f"{m[i][j]:.2f}", ha="center", va="center", fontsize=7, color="w")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    ax.set_title(title)
+    ax.set_title(title + " (diagonal blank)")
     return save_figure(fig, stem)
 
 
@@ -642,7 +657,8 @@ def run(args: argparse.Namespace) -> int:
             for m in ("jaccard", "weighted_jaccard"):
                 plots += [str(p) for p in plot_heatmap(d["languages"], d[m],
                                                        f"{g}: {m} of subword types ({spec})",
-                                                       tdir / f"{g}_overlap_{m}")]
+                                                       tdir / f"{g}_overlap_{m}",
+                                                       groups=[x["script"] for x in d["stats"]])]
             fert = {s["lang"]: s["fertility"] for s in d["stats"]}
             fert_m = {s["lang"]: s["fertility_with_marker"] for s in d["stats"]}
             plots += [str(p) for p in plot_bars({"fertility": fert, "with lone \u2581": fert_m},
