@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "demo": "mbert_lab.cli.demo_cmd",
     "extract": "mbert_lab.cli.extract_cmd",
     "data": "mbert_lab.cli.data_cmd",
+    "model": "mbert_lab.cli.model_cmd",
     "vocab": "mbert_lab.cli.vocab_cmd",
 }
 
