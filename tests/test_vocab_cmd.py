@@ -146,3 +146,19 @@ def test_mirror_run_with_mirror_wordpiece_and_scores(tmp_path, data_root):
     assert cors["seen_token"]["n"] == 6 and "en" not in cors["seen_token"]["languages"]
     assert (out / "wordpiece-mirror" / "scatter_seen_token.png").exists()
     assert (out / "wordpiece-mirror" / "tatoeba_overlap_jaccard.svg").exists()
+
+
+@pytest.mark.integration
+def test_offline_tokenizer_lone_marker_on_gold_chinese(tmp_path, data_root):
+    """XLM-R SentencePiece on pre-split Chinese emits lone '▁' pieces: both counts reported."""
+    out = tmp_path / "o"
+    rc = main(["vocab", "--tokenizer", "offline", "--pud", "zh", "--tatoeba", "none", "--alignment", "jaen",
+               "--no-transfer-data", "--out", str(out)])
+    assert rc == 0
+    pay = json.loads((out / "offline" / "vocab.json").read_text())["payload"]
+    assert pay["tokenizer"]["vocab_size"] == 250002
+    for st in pay["pud"]["stats"] + pay["alignment"]["stats"]:
+        assert st["segmentation"].startswith("gold")
+        assert st["lone_marker_share"] > 0.05
+        assert st["fertility_with_marker"] == pytest.approx(st["fertility"] + st["lone_marker_share"])
+        assert st["continued_share_with_marker"] >= st["continued_share"]

@@ -94,8 +94,13 @@ def load_tokenizer(spec: str) -> tuple[Any, dict[str, Any]]:
                 "cannot load tokenizer 'offline': the offline model builder "
                 f"(mbert_lab/models/offline.py) is not available in this checkout ({e})"
             ) from e
-        tok, info = _auto_tokenizer(str(ensure_offline_model()), spec)
+        from ..models.offline import read_manifest
+
+        folder = ensure_offline_model()
+        tok, info = _auto_tokenizer(str(folder), spec)
         info["label"] = "offline model (multilingual-e5-small, XLM-R SentencePiece)"
+        man = read_manifest(folder) or {}
+        info["manifest"] = {k: v for k, v in man.items() if isinstance(v, (str, int, float))}
         return tok, info
     if spec.startswith("wordpiece-mirror"):
         size = 30_000
