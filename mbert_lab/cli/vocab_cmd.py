@@ -673,6 +673,11 @@ def run(args: argparse.Namespace) -> int:
         correlations = [asdict(c) for c in correlations]
         payload["correlations"] = correlations
         payload["scores_file"] = str(args.scores) if args.scores else None
+        if args.scores:
+            from ..io import sha256_file
+
+            payload["scores_sha256"] = sha256_file(args.scores)
+            payload["scores"] = scores
         payload["plots"] = plots
         datasets = _datasets(groups, payload)
         prov = Provenance.collect(config={k: (str(v) if isinstance(v, Path) else v)
