@@ -666,7 +666,7 @@ def run(args: argparse.Namespace) -> int:
                                                        groups=[x["script"] for x in d["stats"]])]
             fert = {s["lang"]: s["fertility"] for s in d["stats"]}
             fert_m = {s["lang"]: s["fertility_with_marker"] for s in d["stats"]}
-            plots += [str(p) for p in plot_bars({"fertility": fert, "with lone \u2581": fert_m},
+            plots += [str(p) for p in plot_bars({"fertility (lone marker excluded)": fert, "with lone U+2581 marker": fert_m},
                                                 d["languages"], "subwords per word", tdir / f"{g}_fertility")]
         for c in correlations:
             plots += [str(p) for p in plot_scatter(c, tdir / f"scatter_{c.measure}")]
