@@ -97,6 +97,18 @@ def test_lone_marker_reported_both_ways(sp):
     assert counts == Counter({"中": 2, "国": 1, "▁ab": 1})
 
 
+def test_unknown_character_counts_as_unk_by_id(sp):
+    """A Unigram model keeps an unknown character's text but gives it the UNK id."""
+    # 中x -> [▁, 中, x(UNK id)]; ab -> [▁ab]
+    enc = sp([["中x"]], is_split_into_words=True, add_special_tokens=False)
+    assert enc.tokens(0) == ["▁", "中", "x"] and enc["input_ids"][0][2] == sp.unk_token_id
+    tc = V.tokenize_words(sp, [["中x", "ab"]], lang="zh", segmentation="gold")
+    assert tc.pieces == (("▁", "中", "<unk>"), ("▁ab",))
+    st = V.language_stats(tc)
+    assert st.unk_rate == pytest.approx(1 / 3) and st.unk_word_rate == pytest.approx(1 / 2)
+    assert V.subword_counts(tc) == Counter({"中": 1, "▁ab": 1})  # UNK is no shared subword
+
+
 def test_pair_measures_known_answer(wp):
     c1 = V.subword_counts(V.tokenize_words(wp, L1, lang="l1", segmentation="gold"))
     c2 = V.subword_counts(V.tokenize_words(wp, L2, lang="l2", segmentation="gold"))

@@ -182,7 +182,8 @@ def dominant_script(words: Iterable[str]) -> str:
 class TokenizedCorpus:
     """Words of one language and the pieces the tokenizer made of each word.
 
-    ``pieces[i]`` are the pieces of ``words[i]`` exactly as emitted (lone markers included);
+    ``pieces[i]`` are the pieces of ``words[i]`` as emitted (lone markers included), except that
+    a piece with the UNK id is spelled as the UNK token;
     ``sentence_lengths`` splits the flat word list back into sentences. A word the tokenizer
     produced no piece for (e.g. only characters its normaliser removes) keeps an empty tuple
     and is not counted as a word by the measures.
@@ -224,14 +225,18 @@ def tokenize_words(
     words: list[str] = []
     pieces: list[tuple[str, ...]] = []
     lengths: list[int] = []
+    unk = getattr(tokenizer, "unk_token", None)
+    unk_id = getattr(tokenizer, "unk_token_id", None)
     for b in range(0, len(clean), batch_size):
         batch = clean[b : b + batch_size]
         enc = tokenizer(batch, is_split_into_words=True, add_special_tokens=False, truncation=False)
         for i, sent in enumerate(batch):
             per_word: list[list[str]] = [[] for _ in sent]
-            for tok, wid in zip(enc.tokens(i), enc.word_ids(i)):
+            for tok, tid, wid in zip(enc.tokens(i), enc["input_ids"][i], enc.word_ids(i)):
                 if wid is not None:
-                    per_word[wid].append(tok)
+                    # A Unigram (SentencePiece) model keeps an unknown character's own text as
+                    # the token string but gives it the UNK id: the id decides, not the string.
+                    per_word[wid].append(unk if unk_id is not None and tid == unk_id else tok)
             words.extend(sent)
             pieces.extend(tuple(p) for p in per_word)
             lengths.append(len(sent))
@@ -241,7 +246,7 @@ def tokenize_words(
         words=tuple(words),
         pieces=tuple(pieces),
         sentence_lengths=tuple(lengths),
-        unk_token=getattr(tokenizer, "unk_token", None),
+        unk_token=unk,
     )
 
 
