@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "data": "mbert_lab.cli.data_cmd",
     "model": "mbert_lab.cli.model_cmd",
     "align": "mbert_lab.cli.align_cmd",  # also registers align-eval
+    "vocab": "mbert_lab.cli.vocab_cmd",
 }
 
 EPILOG = """examples:
