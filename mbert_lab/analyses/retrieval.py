@@ -87,7 +87,7 @@ def _check_pair(x: np.ndarray, y: np.ndarray) -> None:
 
 
 def knn(
-    queries: np.ndarray, targets: np.ndarray, k: int, block: int = 2048, normalized: bool = False
+    queries: np.ndarray, targets: np.ndarray, k: int, block: int | None = None, normalized: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact cosine k nearest neighbours: (scores [nq, k] descending, ids [nq, k]).
 
@@ -103,6 +103,8 @@ def knn(
     k = min(int(k), len(t))
     if k < 1:
         raise ConfigError("k must be >= 1")
+    if block is None:  # keep a block's similarity matrix near 20M entries (80 MB)
+        block = max(1, min(4096, 20_000_000 // len(t)))
     out_s = np.empty((len(q), k), np.float32)
     out_i = np.empty((len(q), k), np.int64)
     for lo in range(0, len(q), block):
@@ -153,14 +155,15 @@ def margin_matrix(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str | Margin
 
 
 def _directional(
-    q: np.ndarray, t: np.ndarray, aq: np.ndarray, at: np.ndarray, k: int, m: Margin
-) -> tuple[np.ndarray, np.ndarray]:
-    """Best target per query by margin among the query's k cosine neighbours."""
-    s, ids = knn(q, t, k, normalized=True)
+    s: np.ndarray, ids: np.ndarray, k: int, at: np.ndarray, m: Margin
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From a query's cosine neighbours (s, ids; >= k columns): its k-average, and its best
+    target by margin among the candidates."""
+    aq = s[:, :k].mean(axis=1)
     sc = _apply_margin(s, (aq[:, None] + at[ids]) / 2, m)
     best = sc.argmax(axis=1)
-    rows = np.arange(len(q))
-    return ids[rows, best], sc[rows, best]
+    rows = np.arange(len(s))
+    return aq, ids[rows, best], sc[rows, best]
 
 
 @dataclass(frozen=True)
@@ -200,12 +203,25 @@ def mine(
     if len(xn) == 0 or len(yn) == 0:
         return MinedPairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
     c = max(k, candidates or k)
-    ax = neighbourhood_mean(xn, yn, k)
-    ay = neighbourhood_mean(yn, xn, k)
-    f_t, f_s = _directional(xn, yn, ax, ay, c, m)  # forward: x -> y
-    b_t, b_s = _directional(yn, xn, ay, ax, c, m)  # backward: y -> x
+    return mine_modes(xn, yn, k, m, (md,), c)[md]
+
+
+def mine_modes(
+    xn: np.ndarray, yn: np.ndarray, k: int, m: Margin, modes: Sequence[MineMode], c: int | None = None
+) -> dict[MineMode, MinedPairs]:
+    """Mine with several modes from one pair of k-NN searches (normalised inputs)."""
+    c = max(k, c or k)
+    sx, ix = knn(xn, yn, c, normalized=True)  # forward neighbours
+    sy, iy = knn(yn, xn, c, normalized=True)  # backward neighbours
+    ax, ay = sx[:, :k].mean(axis=1), sy[:, :k].mean(axis=1)
+    _, f_t, f_s = _directional(sx, ix, k, ay, m)
+    _, b_t, b_s = _directional(sy, iy, k, ax, m)
     fwd = (np.arange(len(xn)), f_t, f_s)
     bwd = (b_t, np.arange(len(yn)), b_s)
+    return {md: _select(md, fwd, bwd) for md in modes}
+
+
+def _select(md: MineMode, fwd: tuple, bwd: tuple) -> MinedPairs:  # type: ignore[type-arg]
     if md is MineMode.FORWARD:
         src, tgt, sc = fwd
     elif md is MineMode.BACKWARD:

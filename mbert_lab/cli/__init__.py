@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "demo": "mbert_lab.cli.demo_cmd",
     "extract": "mbert_lab.cli.extract_cmd",
     "data": "mbert_lab.cli.data_cmd",
+    "index": "mbert_lab.cli.index_cmd",
+    "neighbours": "mbert_lab.cli.neighbours_cmd",
 }
 
 EPILOG = """examples:
