@@ -163,3 +163,23 @@ def test_isolated_word_vector_is_mean_of_its_pieces(tiny_encoder, tmp_path, monk
             hs = tiny_encoder.model(**enc, output_hidden_states=True).hidden_states[2][0]
         want = hs[1:-1].mean(0).numpy()  # drop [CLS]/[SEP]
         np.testing.assert_allclose(vec[i], want, atol=1e-5)
+
+
+def test_demo_section_builds_index_and_queries(tiny_encoder, tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from mbert_lab.encode.extractor import ExtractConfig, Extractor
+    from mbert_lab.results import Provenance
+
+    pairs = {"de": [(e, d) for (_, e), (_, d) in zip(SENTS[0::3], SENTS[1::3])] * 2,
+             "fr": [(e, f) for (_, e), (_, f) in zip(SENTS[0::3], SENTS[2::3])] * 2}
+
+    def extract(texts, layers=None, outputs=("sentence",)):
+        return Extractor(tiny_encoder, ExtractConfig(layers=tuple(layers), outputs=tuple(outputs)), progress=False).encode(texts)
+
+    ctx = SimpleNamespace(encoder=tiny_encoder, parallel=pairs, out=tmp_path, extract=extract,
+                          provenance=lambda *a, **k: Provenance.collect())
+    summary = index_cmd.demo_section(ctx)
+    assert "Flat index of 12 translations in 2 languages" in summary
+    rec = json.loads((tmp_path / "retrieval" / "neighbours.json").read_text())
+    assert set(rec["payload"]["per_language_p@1"]) == {"de", "fr"}

@@ -712,3 +712,64 @@ def eval_recall(args: argparse.Namespace, enc: Any, out: Path) -> int:
         out / "recall.json")
     print(", ".join(f"{a} {b:.4f}" for a, b in r.items()) + f" ({idx.meta.key}, {idx.meta.search_params}) -> {path}")
     return 0
+
+
+# ============================================================================ demo
+
+
+def demo_section(ctx: Any) -> str:
+    """Demo: one index over the embedded corpus's translations (every demo language, last
+    layer, cosine), then neighbour queries: each English message's nearest translations.
+
+    Writes ``<ctx.out>/retrieval/neighbours.json``; returns a one-paragraph summary.
+    """
+    import numpy as np
+
+    from ..index.faiss_index import Item, VectorIndex
+    from ..results import record
+
+    out = ctx.out / "retrieval"
+    layer = ctx.encoder.num_layers
+    par = {lg: pairs for lg, pairs in ctx.parallel.items() if len(pairs) >= 5}
+    if not par:
+        return "retrieval: skipped, the embedded corpus has no language with 5 or more pairs"
+    rows, vecs, english = [], [], {}
+    for lg, pairs in par.items():
+        corp = ctx.extract([p[1] for p in pairs], [layer])
+        vecs.append(corp.sentence(layer))
+        rows += [Item(lg, f"{lg}:{i}", p[1]) for i, p in enumerate(pairs)]
+        for i, p in enumerate(pairs):
+            english.setdefault(p[0], []).append((lg, i))
+    idx = VectorIndex.build(np.concatenate(vecs), rows, key="auto", model=_model_dict(ctx.encoder), layer=layer,
+                            pooling="mean")
+    queries = sorted(english, key=lambda e: (-len(english[e]), e))
+    qv = ctx.extract(queries, [layer]).sentence(layer)
+    hits = idx.search(qv, k=1, langs="en", to=None)
+    # accuracy: the English message's nearest translation in each language is its own
+    correct = total = 0
+    per_lang: dict[str, list[int]] = {lg: [0, 0] for lg in par}
+    for lg in par:
+        hl = idx.search(qv, k=1, langs="en", to=[lg])
+        for q, h in zip(queries, hl):
+            want = {f"{lg}:{i}" for l2, i in english[q] if l2 == lg}
+            if want:
+                ok = int(h[0].sid in want)
+                per_lang[lg][0] += ok
+                per_lang[lg][1] += 1
+                correct += ok
+                total += 1
+    show = queries[:3]
+    to = sorted(par)[:3]
+    examples = {q: {lg: [(h.text, round(h.score, 4)) for h in idx.search(qv[[queries.index(q)]], k=3, langs="en", to=[lg])[0]]
+                    for lg in to} for q in show}
+    payload = {"layer": layer, "index_key": idx.meta.key, "n_vectors": idx.meta.ntotal, "languages": sorted(par),
+               "en_to_xx_p@1": correct / max(total, 1),
+               "per_language_p@1": {lg: a / max(b, 1) for lg, (a, b) in per_lang.items()},
+               "examples": examples, "top_hit_any_language": {q: (h[0].lang, h[0].text, h[0].score) for q, h in zip(show, hits)}}
+    record("demo.retrieval", payload, ctx.provenance({"layer": layer, "index": idx.meta.key}, [layer], "mean")).save(
+        out / "neighbours.json")
+    q0 = show[0]
+    ex = "; ".join(f"{lg}: {examples[q0][lg][0][0]!r} ({examples[q0][lg][0][1]:.3f})" for lg in to)
+    return (f"retrieval: a {idx.meta.key} index of {idx.meta.ntotal} translations in {len(par)} languages "
+            f"(layer {layer}, cosine); English -> translation P@1 {correct / max(total, 1):.3f} over {total} queries; "
+            f"neighbours of {q0!r}: {ex}; details: {out / 'neighbours.json'}")
