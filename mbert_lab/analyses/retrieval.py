@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -374,16 +374,6 @@ class BLIScore:
     n_sources: int
     precision: dict[str, float]  # "p@1" -> value (percent)
     n_identical_excluded: int = 0  # sources left out by exclude_identical
-
-
-@dataclass(frozen=True)
-class BLIResult:
-    overall: BLIScore
-    without_identical: BLIScore
-    by_category: dict[str, BLIScore] = field(default_factory=dict)
-    by_category_without_identical: dict[str, BLIScore] = field(default_factory=dict)
-    n_target_vocabulary: int = 0
-    method: str = "cosine"
 
 
 def bli_precision(
