@@ -183,3 +183,13 @@ def test_demo_section_builds_index_and_queries(tiny_encoder, tmp_path) -> None:
     assert "Flat index of 12 translations in 2 languages" in summary
     rec = json.loads((tmp_path / "retrieval" / "neighbours.json").read_text())
     assert set(rec["payload"]["per_language_p@1"]) == {"de", "fr"}
+
+
+def test_eval_recall_of_a_built_index(cli_env, capsys) -> None:
+    tmp_path, tsv, _ = cli_env
+    out = build(tmp_path, tsv, "--unit", "word", "--key", "IVF4,Flat")
+    capsys.readouterr()
+    assert main(["index", "eval", "recall", "--index", out, "-k", "3", "--out", str(tmp_path / "res")]) == 0
+    rec = json.loads((tmp_path / "res" / "recall.json").read_text())["payload"]
+    assert rec["key"] == "IVF4,Flat" and 0.0 < rec["recall@1"] <= 1.0 and rec["n_queries"] > 10
+    assert "recall@3" in capsys.readouterr().out

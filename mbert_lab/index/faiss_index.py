@@ -437,7 +437,8 @@ class VectorIndex:
     def search(self, queries: np.ndarray, k: int = 10, langs: Sequence[str] | str | None = None,
                to: Sequence[str] | None = None) -> list[list[Hit]]:
         """Top-k hits per query; ``to`` keeps only rows in those languages (k per query in
-        total, ranked by score). Over-fetches until k hits in the wanted languages are found."""
+        total, ranked by score). Over-fetches until k hits in the wanted languages are found
+        (up to max(65536, 64 k) candidates: a language rarer than that may get fewer hits)."""
         q = self.prepare_queries(queries, langs)
         want = set(to) if to else None
         if want is not None:
@@ -463,9 +464,10 @@ class VectorIndex:
                         break
                 short |= len(hits) < k
                 out.append(hits)
-            if not short or fetch >= self.meta.ntotal or want is None:
+            cap = min(self.meta.ntotal, max(1 << 16, 64 * k))  # bounded work for rare languages
+            if not short or fetch >= cap or want is None:
                 return out
-            fetch = min(self.meta.ntotal, fetch * 4)
+            fetch = min(cap, fetch * 4)
 
     # -- tuning ---------------------------------------------------------------------
     def tune(self, queries: np.ndarray, target_recall: float = 0.95, k: int = 1, prepared: bool = False,
