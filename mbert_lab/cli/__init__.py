@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "data": "mbert_lab.cli.data_cmd",
     "index": "mbert_lab.cli.index_cmd",
     "neighbours": "mbert_lab.cli.neighbours_cmd",
+    "model": "mbert_lab.cli.model_cmd",
 }
 
 EPILOG = """examples:
