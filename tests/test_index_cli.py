@@ -175,7 +175,8 @@ def test_demo_section_builds_index_and_queries(tiny_encoder, tmp_path) -> None:
              "fr": [(e, f) for (_, e), (_, f) in zip(SENTS[0::3], SENTS[2::3])] * 2}
 
     def extract(texts, layers=None, outputs=("sentence",)):
-        return Extractor(tiny_encoder, ExtractConfig(layers=tuple(layers), outputs=tuple(outputs)), progress=False).encode(texts)
+        layers = tuple(layers) if layers is not None else tuple(range(tiny_encoder.num_layers + 1))
+        return Extractor(tiny_encoder, ExtractConfig(layers=layers, outputs=tuple(outputs)), progress=False).encode(texts)
 
     ctx = SimpleNamespace(encoder=tiny_encoder, parallel=pairs, out=tmp_path, extract=extract,
                           provenance=lambda *a, **k: Provenance.collect())

@@ -735,7 +735,7 @@ def demo_section(ctx: Any) -> str:
         return "retrieval: skipped, the embedded corpus has no language with 5 or more pairs"
     rows, vecs, english = [], [], {}
     for lg, pairs in par.items():
-        corp = ctx.extract([p[1] for p in pairs], [layer])
+        corp = ctx.extract([p[1] for p in pairs])  # all layers: shared with the other demo sections
         vecs.append(corp.sentence(layer))
         rows += [Item(lg, f"{lg}:{i}", p[1]) for i, p in enumerate(pairs)]
         for i, p in enumerate(pairs):
@@ -743,7 +743,7 @@ def demo_section(ctx: Any) -> str:
     idx = VectorIndex.build(np.concatenate(vecs), rows, key="auto", model=_model_dict(ctx.encoder), layer=layer,
                             pooling="mean")
     queries = sorted(english, key=lambda e: (-len(english[e]), e))
-    qv = ctx.extract(queries, [layer]).sentence(layer)
+    qv = ctx.extract(queries).sentence(layer)
     hits = idx.search(qv, k=1, langs="en", to=None)
     # accuracy: the English message's nearest translation in each language is its own
     correct = total = 0
