@@ -221,3 +221,14 @@ def test_items_edited_is_detected(tmp_path) -> None:
         f.write('["en", "extra", "x"]\n')
     with pytest.raises(IndexCorruptError, match="items.jsonl"):
         VectorIndex.load(d)
+
+
+def test_tuning_reports_cross_lingual_share() -> None:
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(1500, 16))
+    x = np.concatenate([base, base + 0.05 * rng.normal(size=base.shape)]).astype(np.float32)
+    items = [Item("en", str(i), "") for i in range(1500)] + [Item("de", str(i), "") for i in range(1500)]
+    idx = VectorIndex.build(x, items, key="IVF16,Flat", hold_out=100, target_recall=0.9)
+    # a held-out sentence's translation is in the index, so its nearest neighbour is
+    # cross-lingual, unless both sides happened to be held out (~100/1500 per query)
+    assert 0.85 <= idx.meta.tuning["cross_lingual_share"] <= 1.0

@@ -284,6 +284,7 @@ class TuneResult:
     n_queries: int
     tried: dict[int, float]
     qps: float
+    cross_lingual_share: float | None = None  # queries whose exact top-1 is in another language
 
 
 class VectorIndex:
@@ -364,7 +365,8 @@ class VectorIndex:
             hold[rng.choice(n, hold_out, replace=False)] = True
         self._add_prepared(xn[~hold], [it for it, h in zip(items, hold) if not h])
         if hold.any():
-            self.tune(xn[hold], target_recall=float(target_recall), k=tune_k, prepared=True)
+            self.tune(xn[hold], target_recall=float(target_recall), k=tune_k, prepared=True,
+                      query_langs=[it.lang for it, h in zip(items, hold) if h])
         if hold.any():
             self._add_prepared(xn[hold], [it for it, h in zip(items, hold) if h])
         # rows are in add order: keep items aligned with FAISS ids
@@ -471,8 +473,12 @@ class VectorIndex:
 
     # -- tuning ---------------------------------------------------------------------
     def tune(self, queries: np.ndarray, target_recall: float = 0.95, k: int = 1, prepared: bool = False,
-             exclude_self: bool = False, langs: Sequence[str] | None = None) -> TuneResult:
+             exclude_self: bool = False, langs: Sequence[str] | None = None,
+             query_langs: Sequence[str] | None = None) -> TuneResult:
         """Smallest nprobe / efSearch whose recall@k against exact search reaches the target.
+
+        ``query_langs`` (or ``langs``): the queries' languages, to report how many of them are
+        cross-lingual (their exact nearest neighbour is in another language).
 
         Exact neighbours come from brute force over the index's own vectors (reconstructed:
         for PQ indexes this measures the search error, not the quantisation error).
@@ -483,8 +489,12 @@ class VectorIndex:
         exact = self.exact_search(q, k + int(exclude_self))
         if exclude_self:
             exact = _drop_self(exact, k)
+        ql = query_langs if query_langs is not None else langs
+        xshare = None
+        if ql is not None and len(ql) == len(q):
+            xshare = float(np.mean([self.items[int(e[0])].lang != lg for e, lg in zip(exact, ql)]))
         if name is None:
-            return TuneResult(None, None, target_recall, 1.0, k, len(q), {}, 0.0)
+            return TuneResult(None, None, target_recall, 1.0, k, len(q), {}, 0.0, xshare)
         if name == "nprobe":
             ivf = faiss.extract_index_ivf(self.index)
             hi = int(ivf.nlist)
@@ -523,7 +533,7 @@ class VectorIndex:
         t0 = time.perf_counter()
         self.search_raw(q, k, prepared=True)
         qps = len(q) / max(time.perf_counter() - t0, 1e-9)
-        res = TuneResult(name, best, target_recall, tried[best], k, len(q), dict(sorted(tried.items())), qps)
+        res = TuneResult(name, best, target_recall, tried[best], k, len(q), dict(sorted(tried.items())), qps, xshare)
         self.meta.tuning = dataclasses.asdict(res)
         return res
 
