@@ -60,6 +60,20 @@ def test_build_and_search_shows_language_score_text(cli_env, capsys) -> None:
     assert "Hello world!" in capsys.readouterr().out.splitlines()[1]
 
 
+def test_append_adds_rows_incrementally(cli_env, capsys) -> None:
+    tmp_path, tsv, _ = cli_env
+    out = build(tmp_path, tsv)
+    more = tmp_path / "more.tsv"
+    more.write_text("es\tHola mundo!\n", encoding="utf-8")
+    assert main(["index", "build", "--input", str(more), "--out", out, "--layer", "2", "--append"]) == 0
+    assert json.loads(open(f"{out}/meta.json").read())["ntotal"] == len(SENTS) + 1
+    capsys.readouterr()
+    assert main(["neighbours", "--index", out, "--lang", "en", "--to", "es", "-k", "1", "Hello world!"]) == 0
+    assert "Hola mundo!" in capsys.readouterr().out
+    assert main(["index", "build", "--input", str(more), "--out", out, "--layer", "3", "--append"]) == 2
+    assert "--append needs --layer 2" in capsys.readouterr().err
+
+
 def test_word_index_in_context_and_alone(cli_env, capsys) -> None:
     tmp_path, tsv, _ = cli_env
     out = build(tmp_path, tsv, "--unit", "word-type")

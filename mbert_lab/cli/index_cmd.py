@@ -19,6 +19,7 @@ EPILOG = """examples:
   mbert-lab index build --input sents.tsv --transform center --memory 8G --out results/index/mine
   # a word index (every word occurrence), or one vector per word form (averaged over contexts)
   mbert-lab index build --input sents.tsv --unit word-type --out results/index/words
+  mbert-lab index build --input more.tsv --append --out results/index/mine   # incremental add
   mbert-lab index search --index results/index/tatoeba3 --lang en --to de,fr -k 5 "Where is the station?"
   # margin-based mining between two files; with gold pairs: F1 at the F1-optimal threshold
   mbert-lab index mine --src de.txt --tgt en.txt --src-lang de --tgt-lang en --out pairs.tsv
@@ -221,6 +222,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--memory", default="4G", help="memory budget for the index (default 4G)")
     b.add_argument("--target-recall", type=float, default=0.95, help="tune nprobe/efSearch to this recall@1")
     b.add_argument("--hold-out", type=int, default=1000, help="vectors held back for tuning (default 1000)")
+    b.add_argument("--append", action="store_true",
+                   help="add the input's vectors to the existing index at --out (same model, layer, unit)")
     common(b)
     b.set_defaults(func=run_build)
 
@@ -319,6 +322,18 @@ def run_build(args: argparse.Namespace) -> int:
             keys = sorted(groups)
             vecs = np.stack([mat[groups[k]].mean(axis=0) for k in keys])
             items = [Item(lang, f"{len(groups[(lang, w)])} occurrences", w) for lang, w in keys]
+    if args.append:
+        from ..errors import InputError
+
+        idx = VectorIndex.load(args.out, expect_model=_model_dict(enc), expect_dim=enc.hidden_size)
+        if (idx.meta.layer, idx.meta.unit) != (args.layer, args.unit):
+            raise InputError(f"the index holds layer {idx.meta.layer} {idx.meta.unit} vectors; "
+                             f"--append needs --layer {idx.meta.layer} --unit {idx.meta.unit}", path=args.out)
+        before = idx.meta.ntotal
+        idx.add(vecs, items)
+        idx.save(args.out)
+        print(f"index {args.out}: added {idx.meta.ntotal - before} vectors, now {idx.meta.ntotal}")
+        return 0
     idx = VectorIndex.build(
         vecs, items, key=args.key, memory_budget=args.memory, model=_model_dict(enc), layer=args.layer,
         unit=args.unit, pooling="mean", transform=args.transform, threads=args.threads,
