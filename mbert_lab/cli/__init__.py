@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "extract": "mbert_lab.cli.extract_cmd",
     "centroids": "mbert_lab.cli.centroids_cmd",
     "data": "mbert_lab.cli.data_cmd",
+    "index": "mbert_lab.cli.index_cmd",
+    "neighbours": "mbert_lab.cli.neighbours_cmd",
     "model": "mbert_lab.cli.model_cmd",
     "align": "mbert_lab.cli.align_cmd",  # also registers align-eval
     "vocab": "mbert_lab.cli.vocab_cmd",

@@ -1,0 +1,234 @@
+"""FAISS index: every index type's top-k against brute-force numpy, choice under a budget,
+tuning, incremental add, save/load round trip with corruption and model checks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mbert_lab.errors import ConfigError, InputError
+from mbert_lab.index.faiss_index import (
+    IndexCorruptError,
+    Item,
+    ModelMismatchError,
+    VectorIndex,
+    choose_index,
+    kind_of_key,
+)
+
+@pytest.fixture(autouse=True)
+def _one_faiss_thread():
+    # OpenMP spin-waiting on a busy 2-core machine makes small FAISS jobs 5-10x slower
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    yield
+    faiss.omp_set_num_threads(before)
+
+
+MODEL_A = {"model_id": "offline:multilingual-e5-small-q4", "weights_sha256": "aaa"}
+MODEL_B = {"model_id": "bert-base-multilingual-cased", "weights_sha256": "bbb"}
+
+
+def clustered(n: int, d: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    c = rng.normal(size=(max(8, n // 50), d))
+    return (c[rng.integers(0, len(c), n)] + 0.4 * rng.normal(size=(n, d))).astype(np.float32)
+
+
+def items_for(n: int, langs: tuple[str, ...] = ("en", "de", "fr")) -> list[Item]:
+    return [Item(langs[i % len(langs)], f"s{i}", f"text {i}") for i in range(n)]
+
+
+def brute(q: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    qn = q / np.linalg.norm(q, axis=1, keepdims=True)
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    sim = qn @ xn.T
+    ids = np.argsort(-sim, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(sim, ids, 1), ids
+
+
+# ---------------------------------------------------------------- top-k vs brute force
+
+
+@pytest.mark.parametrize(
+    "key,params",
+    [
+        ("Flat", {}),
+        ("HNSW16", {"efSearch": 512}),  # large efSearch on 600 vectors: the graph search is exhaustive in effect
+        ("IVF8,Flat", {"nprobe": 8}),  # all lists probed: exact
+    ],
+)
+def test_uncompressed_index_topk_equals_bruteforce(key: str, params: dict[str, int]) -> None:
+    x = clustered(600, 16)
+    q = clustered(25, 16, seed=5)
+    idx = VectorIndex.build(x, items_for(len(x)), key=key)
+    if params:
+        idx.set_search_params(params)
+    s, ids = idx.search_raw(q, 5)
+    bs, bi = brute(q, x, 5)
+    rows = np.array([int(it.sid[1:]) for it in idx.items])  # FAISS row -> original row
+    np.testing.assert_array_equal(rows[ids], bi)
+    np.testing.assert_allclose(s, bs, atol=1e-5)
+
+
+@pytest.mark.parametrize("key", ["IVF8,PQ4x4", "OPQ4_16,IVF8,PQ4x4"])
+def test_pq_index_topk_equals_bruteforce_over_its_decoded_vectors(key: str) -> None:
+    # PQ is lossy: with every list probed, its ranking must equal exact search over the
+    # vectors it stores (decoded), and stay close to exact search over the originals.
+    x = clustered(1000, 16)  # 4-bit codes: 16 centroids per sub-quantiser train on few points
+    q = clustered(20, 16, seed=7)
+    idx = VectorIndex.build(x, items_for(len(x)), key=key)
+    idx.set_search_params({"nprobe": 8})
+    s, ids = idx.search_raw(q, 5)
+    dec = idx.reconstruct_range(0, idx.meta.ntotal)
+    qn = q / np.linalg.norm(q, axis=1, keepdims=True)
+    sim = qn @ dec.T
+    want = np.take_along_axis(sim, ids, 1)
+    np.testing.assert_allclose(s, want, atol=1e-4)  # reported scores are the decoded inner products
+    top1 = sim.argmax(axis=1)
+    assert np.mean(np.isclose(sim[np.arange(len(q)), top1], s[:, 0], atol=1e-4)) == 1.0
+    # and the ids are the decoded vectors' exact top-k (up to float ties)
+    order = np.argsort(-sim, axis=1, kind="stable")[:, :5]
+    np.testing.assert_allclose(np.take_along_axis(sim, order, 1), s, atol=1e-4)
+
+
+def test_search_to_languages_and_hit_fields() -> None:
+    x = clustered(300, 8)
+    idx = VectorIndex.build(x, items_for(300), key="Flat")
+    hits = idx.search(x[:2], k=4, langs="en", to=["fr"])
+    assert all(len(h) == 4 for h in hits)
+    assert all(hh.lang == "fr" for h in hits for hh in h)
+    assert [hh.rank for hh in hits[0]] == [1, 2, 3, 4]
+    assert hits[0][0].score >= hits[0][-1].score
+    with pytest.raises(InputError, match="not in this index"):
+        idx.search(x[:1], k=2, to=["zh"])
+
+
+# ---------------------------------------------------------------- choice, tuning, add
+
+
+def test_choose_index_follows_size_and_budget() -> None:
+    assert choose_index(1000, 384).kind == "flat"
+    assert choose_index(200_000, 384, "4G").kind == "hnsw"
+    assert choose_index(200_000, 384, "200M").kind == "ivf_flat" or choose_index(200_000, 384, "200M").kind.endswith("pq")
+    assert choose_index(1_000_000, 384, "24G").key.startswith("IVF") and choose_index(1_000_000, 384, "24G").kind == "ivf_flat"
+    small = choose_index(1_000_000, 384, "40M")
+    assert small.kind == "opq_ivf_pq" and small.bytes_estimate <= 40 << 20
+    with pytest.raises(ConfigError, match="do not fit"):
+        choose_index(10_000_000, 384, "10M")
+    assert kind_of_key("OPQ16_64,IVF256,PQ16") == "opq_ivf_pq"
+    assert kind_of_key("IVF256,PQ16") == "ivf_pq"
+
+
+def test_tuning_reaches_target_recall_with_held_out_queries() -> None:
+    x = clustered(4000, 16)
+    idx = VectorIndex.build(x, items_for(4000), key="IVF64,Flat", hold_out=200, target_recall=0.9)
+    t = idx.meta.tuning
+    assert t["param"] == "nprobe" and t["recall"] >= 0.9
+    # the tuned value is the smallest tried value reaching the target
+    below = [int(v) for v, r in t["tried"].items() if int(v) < t["value"]]
+    assert all(t["tried"][v] < 0.9 for v in below) or not below
+    assert idx.meta.ntotal == 4000  # held-out rows were added after tuning
+    assert sorted(int(it.sid[1:]) for it in idx.items) == list(range(4000))
+
+
+def test_incremental_add_and_dimension_mismatch() -> None:
+    x = clustered(200, 8)
+    idx = VectorIndex.build(x[:150], items_for(150), key="Flat")
+    idx.add(x[150:], [Item("de", f"s{i}", "t") for i in range(150, 200)])
+    assert idx.meta.ntotal == 200
+    s, ids = idx.search_raw(x[199:200], 1)
+    assert idx.items[int(ids[0, 0])].sid == "s199"
+    with pytest.raises(InputError, match="dimension mismatch"):
+        idx.add(np.zeros((2, 9), np.float32), items_for(2))
+    with pytest.raises(InputError, match="dimension mismatch"):
+        idx.search(np.zeros((1, 9), np.float32))
+    with pytest.raises(InputError, match="empty query"):
+        idx.search(np.zeros((0, 8), np.float32))
+
+
+def test_center_transform_uses_language_means() -> None:
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(100, 8))
+    x = np.concatenate([base + 5, base - 5]).astype(np.float32)  # two languages, offset means
+    items = [Item("en", str(i), "") for i in range(100)] + [Item("de", str(i), "") for i in range(100)]
+    plain = VectorIndex.build(x, items, key="Flat")
+    cen = VectorIndex.build(x, items, key="Flat", transform="center")
+    h_plain = plain.search(x[:20], k=1, langs="en", to=["de"])
+    h_cen = cen.search(x[:20], k=1, langs="en", to=["de"])
+    acc_c = np.mean([h[0].sid == str(i) for i, h in enumerate(h_cen)])
+    assert acc_c == 1.0
+    assert acc_c >= np.mean([h[0].sid == str(i) for i, h in enumerate(h_plain)])
+    with pytest.raises(InputError, match="no language mean"):
+        cen.search(x[:1], k=1, langs="fr")
+
+
+# ---------------------------------------------------------------- persistence
+
+
+def test_save_load_round_trip_mmap_and_model_check(tmp_path) -> None:
+    x = clustered(2000, 16)
+    idx = VectorIndex.build(x, items_for(2000), key="IVF16,Flat", model=MODEL_A, layer=12, transform="center")
+    idx.set_search_params({"nprobe": 4})
+    d = idx.save(tmp_path / "ix")
+    for mmap in (False, True):
+        back = VectorIndex.load(d, expect_model=MODEL_A, mmap=mmap, expect_dim=16)
+        assert back.meta.layer == 12 and back.meta.transform == "center" and back.meta.search_params == {"nprobe": 4}
+        a = idx.search(x[:5], k=3, langs="en")
+        b = back.search(x[:5], k=3, langs="en")
+        assert [[h.sid for h in r] for r in a] == [[h.sid for h in r] for r in b]
+    ro = VectorIndex.load(d, mmap=True)
+    with pytest.raises(ConfigError, match="read-only"):
+        ro.add(x[:1], items_for(1))
+    with pytest.raises(ModelMismatchError, match="another model"):
+        VectorIndex.load(d, expect_model=MODEL_B)
+    with pytest.raises(InputError, match="dimension mismatch"):
+        VectorIndex.load(d, expect_dim=384)
+
+
+def test_load_rejects_corrupted_files(tmp_path) -> None:
+    x = clustered(500, 8)
+    d = VectorIndex.build(x, items_for(500), key="Flat", model=MODEL_A).save(tmp_path / "ix")
+    raw = bytearray((d / "index.faiss").read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (d / "index.faiss").write_bytes(bytes(raw))
+    with pytest.raises(IndexCorruptError, match="checksum mismatch for index.faiss"):
+        VectorIndex.load(d)
+    # truncated file with a matching checksum (meta edited too): FAISS itself refuses it
+    (d / "index.faiss").write_bytes(bytes(raw[:100]))
+    meta = json.loads((d / "meta.json").read_text())
+    from mbert_lab.io import sha256_file
+
+    meta["sha256"]["index.faiss"] = sha256_file(d / "index.faiss")
+    (d / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(IndexCorruptError):
+        VectorIndex.load(d)
+    (d / "meta.json").write_text("{not json")
+    with pytest.raises(IndexCorruptError, match="unreadable"):
+        VectorIndex.load(d)
+    with pytest.raises(InputError, match="not an index directory"):
+        VectorIndex.load(tmp_path / "nothing")
+
+
+def test_items_edited_is_detected(tmp_path) -> None:
+    x = clustered(50, 8)
+    d = VectorIndex.build(x, items_for(50), key="Flat").save(tmp_path / "ix")
+    with open(d / "items.jsonl", "a", encoding="utf-8") as f:
+        f.write('["en", "extra", "x"]\n')
+    with pytest.raises(IndexCorruptError, match="items.jsonl"):
+        VectorIndex.load(d)
+
+
+def test_tuning_reports_cross_lingual_share() -> None:
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(1500, 16))
+    x = np.concatenate([base, base + 0.05 * rng.normal(size=base.shape)]).astype(np.float32)
+    items = [Item("en", str(i), "") for i in range(1500)] + [Item("de", str(i), "") for i in range(1500)]
+    idx = VectorIndex.build(x, items, key="IVF16,Flat", hold_out=100, target_recall=0.9)
+    # a held-out sentence's translation is in the index, so its nearest neighbour is
+    # cross-lingual, unless both sides happened to be held out (~100/1500 per query)
+    assert 0.85 <= idx.meta.tuning["cross_lingual_share"] <= 1.0
