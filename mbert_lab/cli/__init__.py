@@ -15,6 +15,7 @@ import sys
 
 # name -> module; order is the order shown in --help.
 COMMANDS: dict[str, str] = {
+    "transfer": "mbert_lab.cli.transfer_cmd",
 }
 
 EPILOG = """examples:
