@@ -15,6 +15,8 @@ import sys
 
 # name -> module; order is the order shown in --help.
 COMMANDS: dict[str, str] = {
+    "demo": "mbert_lab.cli.demo_cmd",
+    "extract": "mbert_lab.cli.extract_cmd",
     "transfer": "mbert_lab.cli.transfer_cmd",
 }
 

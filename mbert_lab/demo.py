@@ -1,0 +1,204 @@
+"""The README's main job: every analysis, offline, on the embedded model and corpus.
+
+``mbert-lab demo`` builds (once) the offline model (multilingual-e5-small, 4-bit-derived
+weights), reads the embedded corpus (Django's translation catalogues), and runs each
+registered section. A section is a function ``section(ctx) -> str`` that writes its JSON
+records and plots under ``ctx.out / <name>`` and returns a short summary. Sections are
+listed in :data:`SECTIONS` as ``(name, "module:function")`` and imported lazily.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .io import atomic_write_json
+
+# Languages shown by default: several families and scripts, all well covered by the corpus.
+DEFAULT_LANGUAGES = ("de", "fr", "es", "ru", "el", "ar", "he", "hi", "ja", "zh", "ko", "fi", "tr", "ka")
+
+SECTIONS: list[tuple[str, str]] = [
+    ("representations", "mbert_lab.demo:representations_section"),
+]
+
+
+@dataclass
+class DemoContext:
+    encoder: Any
+    corpus: Any  # EmbeddedCorpus
+    languages: tuple[str, ...]
+    out: Path
+    store: Any = None
+    max_pairs: int = 200
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def parallel(self) -> dict[str, list[tuple[str, str]]]:
+        """lang -> [(english, translation)] for the demo languages (at most ``max_pairs`` each)."""
+        return {lang: self.corpus.parallel(lang)[: self.max_pairs] for lang in self.languages}
+
+    def extract(
+        self,
+        texts: Sequence[str] | Sequence[Sequence[str]],
+        layers: Sequence[int] | None = None,
+        outputs: Sequence[str] = ("sentence",),
+        **kw: Any,
+    ) -> Any:
+        """Encode with the shared, cached extractor (all layers unless told otherwise)."""
+        from .encode.extractor import ExtractConfig, Extractor
+
+        layers = tuple(layers) if layers is not None else tuple(range(self.encoder.num_layers + 1))
+        cfg = ExtractConfig(layers=layers, outputs=tuple(outputs), **kw)
+        return Extractor(self.encoder, cfg, store=self.store, progress=False).encode(texts)
+
+    def provenance(self, config: dict[str, Any] | None = None, layers: Sequence[int] = (), pooling: str | None = None):  # type: ignore[no-untyped-def]
+        from .results import DatasetProvenance, Provenance
+
+        src = self.corpus.source
+        ds = DatasetProvenance(
+            name=f"django-gettext-{src['version']}",
+            files={src["filename"]: src["sha256"]},
+            languages=tuple(self.languages),
+        )
+        return Provenance.collect(
+            config=config or {}, model=self.encoder.provenance, layers=tuple(layers), pooling=pooling, datasets=[ds]
+        )
+
+
+@dataclass(frozen=True)
+class LayerSimilarity:
+    """Cosine of mean-pooled sentence vectors: translation pairs vs. mismatched pairs, by layer."""
+
+    layers: list[int]
+    languages: list[str]
+    translation_cosine: dict[str, list[float]]  # lang -> per layer
+    random_cosine: dict[str, list[float]]
+    gap_mean: list[float]  # per layer, averaged over languages
+    n_pairs: dict[str, int]
+
+
+def pair_similarity_by_layer(
+    src: np.ndarray, tgt: np.ndarray, seed: int = 0
+) -> tuple[float, float]:
+    """Mean cosine of aligned rows vs. rows paired with a random permutation of ``tgt``.
+
+    >>> a = np.eye(3); pair_similarity_by_layer(a, a)[0]
+    1.0
+    """
+    def norm(x: np.ndarray) -> np.ndarray:
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+    s, t = norm(src), norm(tgt)
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(t))
+    fixed = perm == np.arange(len(t))
+    perm[fixed] = (perm[fixed] + 1) % len(t)
+    return float((s * t).sum(1).mean()), float((s * t[perm]).sum(1).mean())
+
+
+def representations_section(ctx: DemoContext) -> str:
+    """Extract every layer once for English and each language; compare translation pairs with
+    mismatched pairs by layer (how cross-lingual is each layer?)."""
+    from .plots import new_figure, save_figure
+    from .results import record
+
+    out = ctx.out / "representations"
+    layers = list(range(ctx.encoder.num_layers + 1))
+    trans: dict[str, list[float]] = {}
+    rand: dict[str, list[float]] = {}
+    n_pairs: dict[str, int] = {}
+    for lang, pairs in ctx.parallel.items():
+        if len(pairs) < 10:
+            continue
+        en = ctx.extract([p[0] for p in pairs], layers)
+        xx = ctx.extract([p[1] for p in pairs], layers)
+        tc, rc = zip(*(pair_similarity_by_layer(en.sentence(la), xx.sentence(la)) for la in layers))
+        trans[lang], rand[lang], n_pairs[lang] = list(tc), list(rc), len(pairs)
+    langs = sorted(trans)
+    gap = [float(np.mean([trans[la][i] - rand[la][i] for la in langs])) for i in range(len(layers))]
+    res = LayerSimilarity(layers, langs, trans, rand, gap, n_pairs)
+    record("demo.representations", res, ctx.provenance({"pooling": "mean"}, layers, "mean")).save(
+        out / "layer_similarity.json"
+    )
+    fig, ax = new_figure(7, 4)
+    for la in langs:
+        ax.plot(layers, np.array(trans[la]) - np.array(rand[la]), alpha=0.35, lw=1)
+    ax.plot(layers, gap, color="black", lw=2.5, label="mean over languages")
+    ax.set_xlabel("layer")
+    ax.set_ylabel("cosine(translation) - cosine(random pair)")
+    ax.set_title(f"{ctx.encoder.label}: cross-lingual similarity by layer")
+    ax.legend()
+    save_figure(fig, out / "layer_similarity")
+    best = int(np.argmax(gap))
+    return (
+        f"representations: {len(langs)} languages x {sum(n_pairs.values())} pairs, layers 0-{layers[-1]}; "
+        f"translation-vs-random cosine gap is largest at layer {best} ({gap[best]:.3f}); "
+        f"plot: {out / 'layer_similarity.png'}"
+    )
+
+
+def run_demo(
+    out: str | Path = "results/demo",
+    model: str = "offline",
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    max_pairs: int = 200,
+    sections: Sequence[str] | None = None,
+    use_cache: bool = True,
+) -> dict[str, Any]:
+    from .data.embedded import load_embedded_corpus
+    from .encode import default_store
+    from .errors import choice_error
+    from .models.registry import load_encoder
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = [n for n, _ in SECTIONS]
+    for s in sections or ():
+        if s not in names:
+            raise choice_error("demo section", s, names)
+    t0 = time.time()
+    print(f"[demo] loading model '{model}' (the offline model is built on first use)...", flush=True)
+    encoder = load_encoder(model)
+    corpus = load_embedded_corpus()
+    missing = [la for la in languages if la not in corpus.translations]
+    if missing:
+        raise choice_error("demo language", missing[0], corpus.languages)
+    ctx = DemoContext(
+        encoder=encoder,
+        corpus=corpus,
+        languages=tuple(languages),
+        out=out,
+        store=default_store() if use_cache else None,
+        max_pairs=max_pairs,
+    )
+    print(
+        f"[demo] model: {encoder.label} ({encoder.num_layers} layers, hidden {encoder.hidden_size}); "
+        f"corpus: Django {corpus.source['version']} catalogues, {len(corpus.english)} messages, "
+        f"{len(languages)} of {len(corpus.languages)} languages",
+        flush=True,
+    )
+    summaries: dict[str, Any] = {}
+    for name, target in SECTIONS:
+        if sections and name not in sections:
+            continue
+        modname, fn = target.split(":")
+        t1 = time.time()
+        summary = getattr(importlib.import_module(modname), fn)(ctx)
+        summaries[name] = {"summary": summary, "seconds": round(time.time() - t1, 1)}
+        print(f"[demo] {summary}  ({time.time() - t1:.0f}s)", flush=True)
+    meta = {
+        "model": dataclasses.asdict(encoder.provenance),
+        "languages": list(languages),
+        "sections": summaries,
+        "seconds": round(time.time() - t0, 1),
+    }
+    atomic_write_json(out / "summary.json", meta)
+    print(f"[demo] done in {time.time() - t0:.0f}s; results in {out}/", flush=True)
+    return meta
