@@ -324,3 +324,25 @@ def test_cli_end_to_end_writes_results_and_resumes(tmp_path, tiny_encoder, monke
     # bad input -> exit 2 with a message
     assert main(["transfer", "--task", "nli", "--model", str(tmp_path / "model")]) == 2
     assert "did you mean" in capsys.readouterr().err
+
+
+def test_demo_section_smoke(tmp_path, tiny_encoder, monkeypatch):
+    from mbert_lab.cli.transfer_cmd import demo_section
+    from mbert_lab.demo import DemoContext
+
+    _write_pos_mirror(tmp_path / "data")
+    for lang in ("fr", "es", "ru", "zh", "ar"):  # the demo's 7 PUD languages
+        (tmp_path / "data" / "ud-pud" / f"{lang}_pud-ud-test.conllu").write_text(
+            (tmp_path / "data" / "ud-pud" / "de_pud-ud-test.conllu").read_text())
+    monkeypatch.setenv("MBERT_LAB_DATA", str(tmp_path / "data"))
+
+    class Corpus:
+        source = {"version": "t", "filename": "x", "sha256": "0"}
+
+    ctx = DemoContext(encoder=tiny_encoder, corpus=Corpus(), languages=("de",), out=tmp_path / "out")
+    s = demo_section(ctx, n_train=20, n_eval=5, layers=(2, 4))
+    assert "SMOKE DEMO" in s
+    rec = json.loads((tmp_path / "out" / "transfer" / "transfer_smoke.json").read_text())
+    assert rec["payload"]["smoke_demo"] is True and set(rec["payload"]["per_language"]) >= {"en", "de"}
+    monkeypatch.setenv("MBERT_LAB_DATA", str(tmp_path / "nowhere"))
+    assert "not run" in demo_section(ctx)

@@ -298,3 +298,61 @@ if __name__ == "__main__":  # pragma: no cover
     from mbert_lab.cli import main
 
     sys.exit(main(["transfer", *sys.argv[1:]]))
+
+
+DEMO_LANGS = ("en", "de", "fr", "es", "ru", "zh", "ar")
+
+
+def demo_section(ctx: Any, n_train: int = 200, n_eval: int = 100, layers: tuple[int, ...] = (4, 8, 12)) -> str:
+    """SMOKE DEMO (not a transfer result): a frozen-encoder POS probe on a handful of sentences.
+
+    Trains a softmax probe on ``n_train`` English UD sentences (XTREME train-en.tsv) per layer
+    and tags the first ``n_eval`` PUD sentences of 7 languages. Needs the data mirror
+    (``$MBERT_LAB_DATA``); without it the section says so and writes nothing. The real
+    figures come from ``mbert-lab transfer`` (several seeds, fine-tuning).
+    """
+    import numpy as np
+
+    from mbert_lab.errors import MbertLabError
+    from mbert_lab.paths import data_root
+    from mbert_lab.results import record
+    from mbert_lab.transfer.data import load_task_data
+    from mbert_lab.transfer.probe import predict_probe, train_linear_probe
+    from mbert_lab.transfer.report import bar_chart, build_payload
+
+    out = ctx.out / "transfer"
+    try:
+        data = load_task_data("pos", data_root(), eval_langs=DEMO_LANGS, max_train=n_train, max_eval=n_eval,
+                              suites=["pud"])
+    except MbertLabError as e:
+        return f"transfer (smoke demo): not run, the POS data is not available ({e}); see `mbert-lab transfer --help`"
+    layers = tuple(L for L in layers if L <= ctx.encoder.num_layers) or (ctx.encoder.num_layers,)
+    label2id = {lab: i for i, lab in enumerate(data.labels)}
+    tr = ctx.extract([list(e.words) for e in data.train], layers, outputs=("word",))
+    ytr = np.asarray([label2id[lab] for e in data.train for lab in e.labels])
+    scores: dict[int, dict[str, float]] = {}
+    ev_corpora = {e.lang: (e, ctx.extract([list(x.words) for x in e.examples], layers, outputs=("word",)))
+                  for e in data.evals}
+    id2label = list(label2id)
+    for L in layers:
+        pr = train_linear_probe(tr.word_matrix(L), ytr, len(label2id), seed=0, epochs=10)
+        for lang, (e, c) in ev_corpora.items():
+            gold = [lab for x in e.examples for lab in x.labels]
+            pred = [id2label[int(i)] for i in predict_probe(pr, c.word_matrix(L))]
+            scores.setdefault(L, {})[lang] = 100.0 * float(np.mean([g == p for g, p in zip(gold, pred)]))
+    best = max(layers, key=lambda L: np.mean([v for k, v in scores[L].items() if k != "en"]))
+    payload = build_payload("pos", "accuracy", "pud", "en", [{"pud": scores[best]}], {
+        "train_lang": "en", "smoke_demo": True, "best_layer": best, "layers": list(layers),
+        "per_layer": {str(L): scores[L] for L in layers}, "n_train_sentences": n_train, "n_eval_sentences": n_eval,
+        "note": "SMOKE DEMO: frozen encoder + softmax probe, one seed, a handful of sentences; not a transfer result",
+    })
+    prov = ctx.provenance({"n_train": n_train, "n_eval": n_eval, "probe": "softmax", "seed": 0}, layers, "word-mean")
+    record("demo.transfer", payload, prov).save(out / "transfer_smoke.json")
+    bar_chart(payload, out / "transfer_smoke", title=f"SMOKE DEMO: POS probe, layer {best}, {n_train} English sentences")
+    avg = payload["average_zero_shot"]["mean"]
+    return (
+        f"transfer (SMOKE DEMO, frozen-encoder POS probe on {n_train} English sentences, {n_eval} PUD sentences per "
+        f"language): best layer {best}, English {scores[best]['en']:.1f}, zero-shot average {avg:.1f} "
+        f"({', '.join(f'{k} {v:.0f}' for k, v in scores[best].items() if k != 'en')}); "
+        f"real runs: `mbert-lab transfer`; plot: {out / 'transfer_smoke.png'}"
+    )
