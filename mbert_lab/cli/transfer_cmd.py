@@ -170,8 +170,12 @@ def run_transfer_experiment(encoder: Any, data: Any, cfg: Any, seeds: list[int],
             float(np.mean(train_s)) / max(1, cfg.epochs) / n_train * 1000.0 if train_s and not cfg.max_steps else None
         ),
     }
+    from mbert_lab.transfer.tasks import ISO639_3
+
+    langs = sorted({e.lang for e in data.evals} | {data.train_lang})
     extra = {
         "train_lang": data.train_lang,
+        "language_codes_iso639_3": {lang: ISO639_3.get(lang) for lang in langs},
         "seeds": [r.seed for r in results],
         "labels": list(data.labels),
         "config": dataclasses.asdict(cfg),
@@ -205,6 +209,8 @@ def _md_header(payload: dict[str, Any], encoder: Any, cfg: Any) -> str:
         f"{cfg.epochs} epoch(s), batch {cfg.batch_size}, max length {cfg.max_length}, lr {cfg.lr}, mode {cfg.mode}). "
         f"Seeds: {payload['seeds']}. CPU cost: "
         f"{'%.1f' % spk if spk else 'n/a'} s per 1,000 training examples per epoch.\n\n"
+        + "".join(f"- {k}: {v}\n" for k, v in payload.get("data_notes", {}).items())
+        + "\n"
     )
 
 

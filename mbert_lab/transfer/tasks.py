@@ -73,6 +73,13 @@ class TaskSpec:
     default_eval: tuple[str, ...]
 
 
+# Codes of the mirror's files -> ISO 639-3, for joining with other analyses (zh -> cmn as in Tatoeba).
+ISO639_3: dict[str, str] = {
+    "en": "eng", "de": "deu", "fr": "fra", "es": "spa", "ru": "rus", "zh": "cmn", "ar": "ara",
+    "amh": "amh", "hau": "hau", "ibo": "ibo", "kin": "kin", "lug": "lug", "luo": "luo", "pcm": "pcm",
+    "swa": "swa", "wol": "wol", "yor": "yor",
+}
+
 TASKS: dict[Task, TaskSpec] = {
     Task.POS: TaskSpec(
         Task.POS,
