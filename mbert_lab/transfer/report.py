@@ -16,11 +16,6 @@ from typing import Any
 
 import numpy as np
 
-# XTREME (Hu et al., 2020), mBERT zero-shot from English: a different model and, for POS,
-# different test sets (UD test, not PUD). Context only; never compared as equals.
-# XNLI accuracy (XTREME Table / XNLI paper mBERT numbers) and PAWS-X accuracy.
-XTREME_MBERT_REFERENCE: dict[str, dict[str, float]] = {}
-
 
 def _sd(xs: Sequence[float]) -> float:
     return float(np.std(xs, ddof=1)) if len(xs) > 1 else 0.0
