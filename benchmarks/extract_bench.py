@@ -38,7 +38,7 @@ def load_texts(n: int) -> list[str]:
     texts: list[str] = []
     for lang in LANGS:
         pairs = load_tatoeba(lang)
-        texts.extend(p.src for p in pairs[:per])
+        texts.extend(p.src for p in pairs.pairs[:per])
     return texts[:n]
 
 

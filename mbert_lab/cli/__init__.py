@@ -17,6 +17,8 @@ import sys
 COMMANDS: dict[str, str] = {
     "demo": "mbert_lab.cli.demo_cmd",
     "extract": "mbert_lab.cli.extract_cmd",
+    "data": "mbert_lab.cli.data_cmd",
+    "model": "mbert_lab.cli.model_cmd",
     "transfer": "mbert_lab.cli.transfer_cmd",
 }
 

@@ -77,6 +77,18 @@ def _weights_fingerprint(model_dir: Path) -> str | None:
     return h.hexdigest()
 
 
+def _read_manifest(model_dir: Path) -> dict[str, Any] | None:
+    """The ``mbert_lab_manifest.json`` of a locally built model folder, if there is one."""
+    man = model_dir / "mbert_lab_manifest.json"
+    if not man.is_file():
+        return None
+    try:
+        m = json.loads(man.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ModelLoadError(f"{man} is unreadable ({e}); delete the folder to rebuild it") from e
+    return m if isinstance(m, dict) else None
+
+
 def resolve_model_path(name_or_path: str) -> tuple[str, str]:
     """Return (path or hub id to load, label)."""
     if name_or_path in OFFLINE_ALIASES:
@@ -102,6 +114,12 @@ def load_encoder(
 
     path, label = resolve_model_path(name_or_path)
     kw: dict[str, Any] = {"revision": revision} if revision else {}
+    local = Path(path)
+    manifest = _read_manifest(local)
+    model_kw: dict[str, Any] = {}
+    if manifest is not None and manifest.get("has_pooler") is False:
+        # The offline model has no pooler weights; don't create a randomly initialised one.
+        model_kw["add_pooling_layer"] = False
     try:
         config = AutoConfig.from_pretrained(path, trust_remote_code=False, **kw)
         tokenizer = AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False, **kw)
@@ -111,6 +129,7 @@ def load_encoder(
             trust_remote_code=False,
             use_safetensors=True,
             dtype=getattr(torch, dtype),
+            **model_kw,
             **kw,
         )
     except (OSError, ValueError, EnvironmentError) as e:
@@ -132,15 +151,12 @@ def load_encoder(
         maxpos -= (config.pad_token_id or 1) + 1  # RoBERTa position offset
     tok_max = getattr(tokenizer, "model_max_length", maxpos) or maxpos
     max_length = int(min(maxpos, tok_max if tok_max < 10**6 else maxpos))
-    local = Path(path)
     weights = _weights_fingerprint(local) if local.is_dir() else None
     rev = revision
     if local.is_dir():
-        man = local / "mbert_lab_manifest.json"
-        if man.exists():
-            m = json.loads(man.read_text())
-            weights = m.get("weights_sha256", weights)
-            rev = rev or m.get("revision")
+        if manifest is not None:
+            weights = manifest.get("weights_sha256", weights)
+            rev = rev or manifest.get("revision")
     else:
         rev = rev or getattr(config, "_commit_hash", None)
     return Encoder(
