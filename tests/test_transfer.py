@@ -31,7 +31,7 @@ WORDS = ("the quick brown fox jumps over lazy dog Der schnelle braune Fuchs spri
 
 def _tag(word: str) -> str:
     # a learnable word -> tag rule (by first letter)
-    return ["A", "B", "C"][ord(word[0].lower()) % 3]
+    return ["NOUN", "VERB", "ADJ"][ord(word[0].lower()) % 3]
 
 
 def _token_examples(n: int, seed: int, length: int = 6) -> list[TokenExample]:
@@ -162,8 +162,8 @@ def test_unseen_eval_label_is_an_error_or_an_explicit_reported_mapping():
 def test_pos_eval_label_missing_from_training_is_an_error(tmp_path):
     _write_pos_mirror(tmp_path)
     p = tmp_path / "ud-pud" / "de_pud-ud-test.conllu"
-    p.write_text(p.read_text().replace("\tA\t", "\tZZZ\t", 1))
-    with pytest.raises(InputError, match="ZZZ"):
+    p.write_text(p.read_text().replace("\tNOUN\t", "\tINTJ\t", 1))  # a valid tag training lacks
+    with pytest.raises(InputError, match="INTJ"):
         load_task_data("pos", tmp_path, eval_langs=["de"], suites=["pud"])
 
 

@@ -32,94 +32,59 @@ from ..results import DatasetProvenance
 from .tasks import TASKS, PairExample, Task, TaskType, TokenExample
 
 # ----------------------------------------------------------------------------- readers
+# Thin adapters over mbert_lab.data.formats (which checks formats and reports file:line).
 
 
-def _open_lines(path: Path) -> list[str]:
+def _exists(path: Path) -> Path:
     if not path.exists():
         raise DataMissingError(f"{path}: file not found (is MBERT_LAB_DATA set to the data mirror?)")
-    with open(path, encoding="utf-8") as f:
-        return f.read().splitlines()
+    return path
 
 
 def read_word_tag_tsv(path: str | Path) -> list[TokenExample]:
-    """XTREME UD-POS layout: ``word<TAB>TAG`` per line, a blank line between sentences."""
-    return _read_columns(Path(path), sep="\t")
+    """XTREME UD-POS layout: ``word<TAB>TAG`` per line (UPOS checked), blank line between sentences."""
+    from ..data.formats import read_tagged_tsv
+
+    return [TokenExample(s.tokens, s.tags, i) for i, s in enumerate(read_tagged_tsv(_exists(Path(path))))]
 
 
 def read_conll_ner(path: str | Path) -> list[TokenExample]:
-    """CoNLL NER layout: ``token label`` per line (label last), blank line between sentences;
-    ``-DOCSTART-`` lines are dropped."""
-    return _read_columns(Path(path), sep=None)
+    """CoNLL NER: ``token label`` per line, IOB2 (a stray ``I-X`` is read as ``B-X``, as
+    seqeval scores it), blank line between sentences; ``-DOCSTART-`` dropped."""
+    from ..data.formats import read_conll_ner as _read
 
-
-def _read_columns(path: Path, sep: str | None) -> list[TokenExample]:
-    out: list[TokenExample] = []
-    words: list[str] = []
-    labels: list[str] = []
-    for ln, line in enumerate(_open_lines(path), start=1):
-        if not line.strip():
-            if words:
-                out.append(TokenExample(tuple(words), tuple(labels), item=len(out)))
-                words, labels = [], []
-            continue
-        if line.startswith("-DOCSTART-"):
-            continue
-        parts = line.split(sep) if sep else line.split(" ")
-        if sep is None and len(parts) < 2:
-            parts = line.split()
-        if len(parts) < 2:
-            raise InputError(f"expected 'word{sep or ' '}label', got {line!r}", path=path, line=ln)
-        word, label = (parts[0], parts[-1].strip()) if sep else (" ".join(parts[:-1]), parts[-1])
-        if not label:
-            raise InputError(f"empty label in {line!r}", path=path, line=ln)
-        words.append(word)
-        labels.append(label)
-    if words:
-        out.append(TokenExample(tuple(words), tuple(labels), item=len(out)))
-    return out
+    return [TokenExample(s.tokens, s.tags, i) for i, s in enumerate(_read(_exists(Path(path))))]
 
 
 def read_conllu_upos(path: str | Path) -> list[TokenExample]:
-    """CoNLL-U: FORM and UPOS of each syntactic word. Multi-word token lines (``1-2``) and
-    empty nodes (``1.1``) are skipped, as UPOS lives on the syntactic words."""
-    path = Path(path)
-    out: list[TokenExample] = []
-    words: list[str] = []
-    labels: list[str] = []
-    for ln, line in enumerate(_open_lines(path), start=1):
-        if not line.strip():
-            if words:
-                out.append(TokenExample(tuple(words), tuple(labels), item=len(out)))
-                words, labels = [], []
-            continue
-        if line.startswith("#"):
-            continue
-        cols = line.split("\t")
-        if len(cols) != 10:
-            raise InputError(f"expected 10 tab-separated CoNLL-U columns, got {len(cols)}", path=path, line=ln)
-        if "-" in cols[0] or "." in cols[0]:
-            continue
-        words.append(cols[1])
-        labels.append(cols[3])
-    if words:
-        out.append(TokenExample(tuple(words), tuple(labels), item=len(out)))
-    return out
+    """CoNLL-U: FORM and UPOS of each syntactic word (multi-word ranges, empty nodes skipped)."""
+    from ..data.formats import read_conllu
+
+    return [TokenExample(s.words, s.upos, i) for i, s in enumerate(read_conllu(_exists(Path(path))))]
 
 
 def read_pair_tsv(path: str | Path) -> list[PairExample]:
-    """XTREME XNLI / PAWS-X layout: ``text_a<TAB>text_b<TAB>label``; item = line index."""
-    path = Path(path)
+    """XTREME XNLI / PAWS-X layout ``a<TAB>b<TAB>label``; item = row index. PAWS-X rows whose
+    translation is the 'NS' placeholder keep their item index and are marked by ``text_a``
+    or ``text_b`` == 'NS' (see :func:`is_untranslated`)."""
+    from ..data.formats import read_lines
+
+    path = _exists(Path(path))
     out: list[PairExample] = []
-    for ln, line in enumerate(_open_lines(path), start=1):
-        if not line.strip():
-            raise InputError("empty line in a pair file (items are matched across languages by line)", path=path, line=ln)
+    for ln, line in enumerate(read_lines(path), start=1):
         cols = line.split("\t")
         if len(cols) != 3:
             raise InputError(f"expected 3 tab-separated columns (a, b, label), got {len(cols)}", path=path, line=ln)
-        if not cols[2].strip():
-            raise InputError("empty label", path=path, line=ln)
+        if not cols[0].strip() or not cols[1].strip() or not cols[2].strip():
+            raise InputError("empty field", path=path, line=ln)
         out.append(PairExample(cols[0], cols[1], cols[2].strip(), item=ln - 1))
     return out
+
+
+def is_untranslated(ex: PairExample) -> bool:
+    from ..data.formats import PAWSX_UNTRANSLATED
+
+    return ex.text_a == PAWSX_UNTRANSLATED or ex.text_b == PAWSX_UNTRANSLATED
 
 
 # ------------------------------------------------------------------ parallel split
@@ -432,6 +397,8 @@ def load_task_data(
         src_path = d / f"dev-{train_lang}.tsv"
         src = read_pair_tsv(src_path)
         _require_nonempty(src, str(src_path))
+        if any(is_untranslated(x) for x in src):
+            raise InputError("the source-language file has untranslated ('NS') rows", path=src_path)
         split = split_parallel_items(len(src), split_fraction, split_seed, groups=[ex.text_a for ex in src])
         train = _subset([src[i] for i in split.train], max_train)
         labels = tuple(sorted({ex.label for ex in train}))
@@ -446,6 +413,10 @@ def load_task_data(
                     path=p,
                 )
             sel = [exs[i] for i in eval_items]
+            n_ns = sum(is_untranslated(x) for x in sel)
+            if n_ns:  # PAWS-X 'NS': no translation exists; such rows are not scored
+                sel = [x for x in sel if not is_untranslated(x)]
+                notes.setdefault("untranslated_items_excluded", {})[lang] = n_ns
             _require_nonempty(sel, str(p))
             sel, rep = apply_label_policy(sel, labels, LabelPolicy("strict", label_map), str(p))
             evals.append(EvalSet("heldout", lang, sel, rep, str(p)))
