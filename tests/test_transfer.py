@@ -346,3 +346,17 @@ def test_demo_section_smoke(tmp_path, tiny_encoder, monkeypatch):
     assert rec["payload"]["smoke_demo"] is True and set(rec["payload"]["per_language"]) >= {"en", "de"}
     monkeypatch.setenv("MBERT_LAB_DATA", str(tmp_path / "nowhere"))
     assert "not run" in demo_section(ctx)
+
+
+def test_pawsx_untranslated_rows_are_not_scored(tmp_path):
+    d = tmp_path / "paws-x"
+    d.mkdir()
+    rows = [f"{WORDS[i % 20]} a {i}\t{WORDS[(i + 3) % 20]} b\t{i % 2}" for i in range(20)]
+    (d / "dev-en.tsv").write_text("\n".join(rows) + "\n")
+    de = list(rows)
+    de = [("NS\tNS\t0" if i % 4 == 0 else r) for i, r in enumerate(de)]
+    (d / "dev-de.tsv").write_text("\n".join(de) + "\n")
+    data = load_task_data("pawsx", tmp_path, eval_langs=["en", "de"])
+    ev = {e.lang: e.examples for e in data.evals}
+    assert all(x.text_a != "NS" for x in ev["de"])
+    assert len(ev["de"]) == len(ev["en"]) - data.notes["untranslated_items_excluded"]["de"]

@@ -122,32 +122,19 @@ def split_parallel_items(
     seed: int = 0,
     groups: Sequence[Any] | None = None,
 ) -> ParallelSplit:
-    """Split item indices ``0..n_items-1`` into disjoint train / eval halves.
+    """Split item indices ``0..n_items-1`` into disjoint train / eval halves
+    (:func:`mbert_lab.data.formats.parallel_item_split`, checked again here for leaks).
 
     ``groups``: one key per item (e.g. the English premise); items of one group always fall
     on the same side. The split depends only on ``seed`` (not on the training seed), so all
     training seeds of a run see the same split.
     """
-    if not 0.0 < train_fraction < 1.0:
-        raise ConfigError(f"train fraction must be strictly between 0 and 1, got {train_fraction}")
     if n_items < 2:
         raise ConfigError(f"a parallel split needs at least 2 items, got {n_items}")
-    if groups is None:
-        groups = list(range(n_items))
-    if len(groups) != n_items:
-        raise ValueError("one group key per item is needed")
-    order: dict[Any, list[int]] = {}
-    for i, g in enumerate(groups):
-        order.setdefault(g, []).append(i)
-    keys = list(order)
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(len(keys))
-    target = train_fraction * n_items
-    train: list[int] = []
-    ev: list[int] = []
-    for k in perm:
-        members = order[keys[int(k)]]
-        (train if len(train) < target else ev).extend(members)
+    from ..data.formats import parallel_item_split
+
+    sp = parallel_item_split(n_items, train_fraction=train_fraction, seed=seed, groups=groups)
+    train, ev = list(sp.train), list(sp.eval)
     return ParallelSplit(tuple(sorted(train)), tuple(sorted(ev)), n_items, seed, train_fraction)
 
 
