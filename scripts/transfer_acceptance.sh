@@ -16,12 +16,12 @@ run_all() {
       # POS: 5,000 English sentences, 1 epoch, all 1,000 PUD sentences x 7 languages
       pos)  python -m mbert_lab transfer --task pos --train en --eval en,de,fr,es,ru,zh,ar --suites pud \
                 --max-train 5000 --epochs 1 --lr 1e-4 "${COMMON[@]}" ;;
-      # XNLI: train on the 1,245 English items of one half, 2 epochs; 400 held-out items per language
+      # XNLI: train on the 1,245 English items of one half, 2 epochs; 300 held-out items per language
       xnli) python -m mbert_lab transfer --task xnli --train en --eval en,de,fr,es,ru,zh,ar --epochs 2 \
-                --max-eval 400 --lr 1e-4 --head-lr 1e-3 "${COMMON[@]}" ;;
-      # NER: 3,000 CoNLL-2003 sentences, 1 epoch; MasakhaNER dev (all), CoNLL dev first 400
+                --max-eval 300 --lr 1e-4 --head-lr 1e-3 "${COMMON[@]}" ;;
+      # NER: 2,000 CoNLL-2003 sentences, 1 epoch; MasakhaNER dev (first 300 per language), CoNLL dev first 300
       ner)  python -m mbert_lab transfer --task ner --train en \
-                --eval en,amh,hau,ibo,kin,lug,luo,pcm,swa,wol,yor --max-train 3000 --max-eval 400 --epochs 1 \
+                --eval en,amh,hau,ibo,kin,lug,luo,pcm,swa,wol,yor --max-train 2000 --max-eval 300 --epochs 1 \
                 --lr 1e-4 --head-lr 1e-3 "${COMMON[@]}" ;;
     esac
   done
