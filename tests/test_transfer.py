@@ -360,3 +360,32 @@ def test_pawsx_untranslated_rows_are_not_scored(tmp_path):
     ev = {e.lang: e.examples for e in data.evals}
     assert all(x.text_a != "NS" for x in ev["de"])
     assert len(ev["de"]) == len(ev["en"]) - data.notes["untranslated_items_excluded"]["de"]
+
+
+def test_word_label_goes_to_first_content_piece_not_lone_marker(tiny_sp_encoder):
+    from mbert_lab.transfer.model import featurize_tokens
+
+    tok = tiny_sp_encoder.tokenizer
+    ex = TokenExample(("狐狸", "跳过", "fox"), ("NOUN", "VERB", "NOUN"))
+    (f,) = featurize_tokens(tok, [ex], {"NOUN": 0, "VERB": 1}, max_length=32)
+    toks = tok.convert_ids_to_tokens(f.input_ids)
+    assert len(f.word_pieces) == 3 and f.label == [0, 1, 0]
+    wids = tok([list(ex.words)], is_split_into_words=True, truncation=True, max_length=32).word_ids(0)
+    n_marker_words = 0
+    for w, ps in enumerate(f.word_pieces):
+        pieces = [toks[i] for i, x in enumerate(wids) if x == w]
+        if pieces[0] == "▁" and len(pieces) > 1:
+            n_marker_words += 1
+            assert toks[ps[0]] == pieces[1]  # skipped the lone marker
+        assert toks[ps[0]] != "▁" or pieces == ["▁"]
+    assert n_marker_words >= 1  # the tokenizer does emit lone markers here
+
+
+def test_truncated_words_are_unscored_misses(tiny_encoder):
+    from mbert_lab.transfer.model import featurize_tokens
+
+    ex = TokenExample(tuple(WORDS[:20]), tuple(_tag(w) for w in WORDS[:20]))
+    (f,) = featurize_tokens(tiny_encoder.tokenizer, [ex], {"NOUN": 0, "VERB": 1, "ADJ": 2}, max_length=8)
+    assert sum(bool(p) for p in f.word_pieces) < 20 and not f.word_pieces[-1]
+    s = score_token_predictions([["NOUN", "VERB"]], [["NOUN", None]], "accuracy")
+    assert s["score"] == 50.0 and s["n_unscored_words"] == 1
