@@ -238,6 +238,9 @@ def configure_encoder(encoder_model: Any, num_layers: int, mode: Mode, freeze_up
         import torch.nn as nn
 
         setattr(parent, parts[-1], nn.ModuleList(list(layers)[:read_layer]))
+    pooler = getattr(encoder_model, "pooler", None)
+    if pooler is not None:  # never used (heads read hidden states): keep it out of the counts
+        frozen.append(pooler)
     for mod in frozen:
         for p in mod.parameters():
             p.requires_grad_(False)
