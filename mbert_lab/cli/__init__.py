@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "model": "mbert_lab.cli.model_cmd",
     "align": "mbert_lab.cli.align_cmd",  # also registers align-eval
     "vocab": "mbert_lab.cli.vocab_cmd",
+    "transfer": "mbert_lab.cli.transfer_cmd",
 }
 
 EPILOG = """examples:
