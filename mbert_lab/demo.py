@@ -127,14 +127,14 @@ def representations_section(ctx: DemoContext) -> str:
     record("demo.representations", res, ctx.provenance({"pooling": "mean"}, layers, "mean")).save(
         out / "layer_similarity.json"
     )
-    fig, ax = new_figure(7, 4)
+    fig, ax = new_figure(8, 4.5)
     for la in langs:
-        ax.plot(layers, np.array(trans[la]) - np.array(rand[la]), alpha=0.35, lw=1)
+        ax.plot(layers, np.array(trans[la]) - np.array(rand[la]), alpha=0.5, lw=1, label=la)
     ax.plot(layers, gap, color="black", lw=2.5, label="mean over languages")
     ax.set_xlabel("layer")
     ax.set_ylabel("cosine(translation) - cosine(random pair)")
-    ax.set_title(f"{ctx.encoder.label}: cross-lingual similarity by layer")
-    ax.legend()
+    ax.set_title(f"{ctx.encoder.label}\ntranslation pairs vs. mismatched pairs, by layer", fontsize=10)
+    ax.legend(fontsize=7, ncol=2, loc="best")
     save_figure(fig, out / "layer_similarity")
     best = int(np.argmax(gap))
     return (

@@ -140,3 +140,41 @@ def test_embedded_corpus_reader_filters(tmp_path):
     assert c.english == ("Add another user",)
     assert c.languages == ["de", "zh"]
     assert c.parallel("de") == [("Add another user", "Weiteren Benutzer hinzufügen")]
+
+
+def test_no_trust_remote_code_anywhere():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "mbert_lab"
+    offenders = [str(p) for p in root.rglob("*.py") if "trust_remote_code=True" in p.read_text(encoding="utf-8")]
+    assert not offenders
+
+
+def test_loads_safetensors_only(tmp_path, tiny_encoder):
+    """A checkpoint with only pickle weights (pytorch_model.bin) is refused, not unpickled."""
+    import torch
+
+    from mbert_lab.errors import ModelLoadError
+    from mbert_lab.models.registry import load_encoder
+
+    d = tmp_path / "pickled"
+    tiny_encoder.model.config.save_pretrained(d)
+    tiny_encoder.tokenizer.save_pretrained(d)
+    torch.save(tiny_encoder.model.state_dict(), d / "pytorch_model.bin")
+    with pytest.raises(ModelLoadError, match="cannot load model"):
+        load_encoder(str(d))
+    # the same model saved as safetensors loads, with a weights fingerprint
+    d2 = tmp_path / "safe"
+    tiny_encoder.model.save_pretrained(d2)
+    tiny_encoder.tokenizer.save_pretrained(d2)
+    enc = load_encoder(str(d2))
+    assert enc.num_layers == 4 and enc.hidden_size == 32 and enc.weights_sha256
+
+
+def test_unknown_hub_id_offline_is_a_clear_error(monkeypatch):
+    from mbert_lab.errors import ModelLoadError
+    from mbert_lab.models.registry import load_encoder
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelLoadError, match="--model offline"):
+        load_encoder("no-such-org/no-such-model")

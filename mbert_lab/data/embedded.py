@@ -100,13 +100,23 @@ def load_embedded_corpus(min_coverage: float = 0.5) -> EmbeddedCorpus:
     cache = cache_dir("corpora", f"django-{DJANGO_WHEEL['version']}")
     done = cache / "corpus.json"
     if not done.exists():
-        try:
-            from ..models.wheels import extract_members, fetch_wheel
-        except ImportError as e:  # pragma: no cover
-            raise DataMissingError(f"cannot fetch the demo corpus: {e}") from e
-        wheel = fetch_wheel(DJANGO_WHEEL["name"], DJANGO_WHEEL["version"], DJANGO_WHEEL["sha256"])
-        extract_members(wheel, ["django/conf/locale/*/LC_MESSAGES/django.mo",
-                                "django/contrib/*/locale/*/LC_MESSAGES/django.mo"], cache / "wheel")
+        import os
+
+        from ..models.wheels import extract_members, fetch_wheel
+
+        wheel = fetch_wheel(
+            DJANGO_WHEEL["name"],
+            DJANGO_WHEEL["version"],
+            DJANGO_WHEEL["sha256"],
+            override=os.environ.get("MBERT_LAB_DJANGO_WHEEL"),
+            error=DataMissingError,
+        )
+        extract_members(
+            wheel,
+            ["django/conf/locale/*/LC_MESSAGES/django.mo", "django/contrib/*/locale/*/LC_MESSAGES/django.mo"],
+            cache / "wheel",
+            error=DataMissingError,
+        )
         corpus = read_catalogues(cache / "wheel")
         atomic_write_json(
             done,
