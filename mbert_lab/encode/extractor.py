@@ -351,7 +351,11 @@ class Extractor:
         word_off[1:] = np.cumsum(n_words)
 
         # full-precision per-token buffer for the shard (content tokens, selected layers)
-        tokbuf = np.zeros((L, int(sub_off[-1]), H), dtype=np.float32)
+        # per-token buffer only when token-level outputs are wanted; sentence pools are
+        # reduced on the fly, so sentence-only extraction needs O(sentences) memory
+        keep_tokens = want_sub or want_word
+        tokbuf = np.zeros((L, int(sub_off[-1]) if keep_tokens else 0, H), dtype=np.float32)
+        content_sum = np.zeros((L, n, H), dtype=np.float32)
         cls = np.zeros((L, n, H), dtype=np.float32)
         special_sum = np.zeros((L, n, H), dtype=np.float32)
         special_cnt = np.zeros(n, dtype=np.int64)
@@ -397,27 +401,43 @@ class Extractor:
                     attention_mask=torch.from_numpy(mask).to(self.device),
                     return_dict=True,
                 )
-                sel = torch.stack([hs[layer] for layer in cfg.layers], dim=0).float().cpu().numpy()
+                # reduce each layer in place (no stacking copy): owned-token sums by a
+                # batched mask product, first and last special token by indexing
+                widths = np.array([b - a for _, a, b, _ in batch])
+                owned_mask = np.zeros((len(batch), 1, T), dtype=np.float32)
+                for r, (_, _, _, owned) in enumerate(batch):
+                    owned_mask[r, 0, 1 : 1 + widths[r]] = owned
+                mask_t = torch.from_numpy(owned_mask).to(self.device)
+                rows = torch.arange(len(batch))
+                last_pos = torch.from_numpy(widths + 1)
+                sums = np.empty((L, len(batch), H), dtype=np.float32)
+                first = np.empty((L, len(batch), H), dtype=np.float32)
+                last = np.empty((L, len(batch), H), dtype=np.float32)
+                per_layer = []
+                for li, layer in enumerate(cfg.layers):
+                    h = hs[layer].float()
+                    sums[li] = torch.bmm(mask_t, h)[:, 0].cpu().numpy()
+                    first[li] = h[:, 0].cpu().numpy()
+                    last[li] = h[rows, last_pos].cpu().numpy()
+                    if keep_tokens:
+                        per_layer.append(h.cpu().numpy())
                 for r, (j, a, b, owned) in enumerate(batch):
-                    width = b - a
-                    content = sel[:, r, 1 : 1 + width]  # [L, width, H]
-                    base = sub_off[j] + a
-                    idx = np.nonzero(owned)[0]
-                    tokbuf[:, base + idx] = content[:, idx]
+                    content_sum[:, j] += sums[:, r]
                     if a == 0:
-                        cls[:, j] = sel[:, r, 0]
+                        cls[:, j] = first[:, r]
                     # specials of every window enter the mean_all pool
-                    special_sum[:, j] += sel[:, r, 0] + sel[:, r, width + 1]
+                    special_sum[:, j] += first[:, r] + last[:, r]
                     special_cnt[j] += 2
+                    if keep_tokens:
+                        idx = np.nonzero(owned)[0]
+                        for li in range(L):
+                            tokbuf[li, sub_off[j] + a + idx] = per_layer[li][r, 1 + idx]
         # sentence pools
         sent_mean = np.zeros((L, n, H), dtype=np.float32)
-        sent_all = np.zeros((L, n, H), dtype=np.float32)
-        for j in range(n):
-            s, e = sub_off[j], sub_off[j + 1]
-            tot = tokbuf[:, s:e].sum(axis=1)
-            if e > s:
-                sent_mean[:, j] = tot / (e - s)
-            sent_all[:, j] = (tot + special_sum[:, j]) / (e - s + special_cnt[j])
+        n_content = lengths.astype(np.float32)
+        nz = n_content > 0
+        sent_mean[:, nz] = content_sum[:, nz] / n_content[nz][None, :, None]
+        sent_all = (content_sum + special_sum) / (n_content + special_cnt)[None, :, None]
         arrays: dict[str, np.ndarray] = {
             "sentence_mean": sent_mean.astype(np_dtype),
             "sentence_cls": cls.astype(np_dtype),
