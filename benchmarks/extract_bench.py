@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("MBERT_LAB_DATA", str(ROOT.parent / "shared" / "data"))
 LANGS = ("deu", "fra", "spa", "rus", "cmn", "jpn", "ara", "hin")
 
 
