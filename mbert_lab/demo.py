@@ -97,10 +97,9 @@ def pair_similarity_by_layer(
     >>> a = np.eye(3); pair_similarity_by_layer(a, a)[0]
     1.0
     """
-    def norm(x: np.ndarray) -> np.ndarray:
-        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    from .analyses.centroids import l2_normalize
 
-    s, t = norm(src), norm(tgt)
+    s, t = l2_normalize(src), l2_normalize(tgt)
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(t))
     fixed = perm == np.arange(len(t))
