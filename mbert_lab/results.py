@@ -18,7 +18,6 @@ import datetime as _dt
 import json
 import platform
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -97,7 +96,7 @@ class Provenance:
     created: str
     git_commit: str | None
     packages: dict[str, str]
-    command: str
+    command: str | None = None  # the command line, when a client with one (the CLI) ran it
     config: dict[str, Any] = field(default_factory=dict)
     model: ModelProvenance | None = None
     layers: tuple[int, ...] = ()
@@ -113,12 +112,15 @@ class Provenance:
         layers: tuple[int, ...] | list[int] = (),
         pooling: str | None = None,
         datasets: tuple[DatasetProvenance, ...] | list[DatasetProvenance] = (),
+        command: str | None = None,
     ) -> Provenance:
+        """Everything but the command line, which only a client that has one passes in
+        (a notebook kernel's ``sys.argv`` says nothing about the result)."""
         return cls(
             created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             git_commit=git_commit(),
             packages=package_versions(),
-            command=" ".join(sys.argv),
+            command=command,
             config=dict(config or {}),
             model=model,
             layers=tuple(int(x) for x in layers),
@@ -133,7 +135,8 @@ class Provenance:
             d["model"] = ModelProvenance(**d["model"])
         d["datasets"] = tuple(DatasetProvenance(**{**x, "languages": tuple(x.get("languages", ()))}) for x in d.get("datasets", ()))
         d["layers"] = tuple(d.get("layers", ()))
-        return cls(**d)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "align": "mbert_lab.cli.align_cmd",  # also registers align-eval
     "vocab": "mbert_lab.cli.vocab_cmd",
     "transfer": "mbert_lab.cli.transfer_cmd",
+    "run": "mbert_lab.cli.run_cmd",
 }
 
 EPILOG = """examples:

@@ -206,7 +206,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     def common(q: argparse.ArgumentParser, layers_default: str = "12") -> None:
         add_model_options(q, layers_default=layers_default)
-        q.add_argument("--threads", type=int, default=2, help="torch/FAISS threads (default 2)")
+        q.set_defaults(threads=2)  # --threads comes with the model options
 
     b = ss.add_parser("build", help="build an index", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = b.add_mutually_exclusive_group(required=True)

@@ -26,5 +26,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_query_options(p)
     add_model_options(p, layers_default="12")
-    p.add_argument("--threads", type=int, default=2, help="torch/FAISS threads (default 2)")
+    p.set_defaults(threads=2)
     p.set_defaults(func=run_search)

@@ -1,0 +1,75 @@
+"""Studies: one module per capability, each ``Config`` (frozen, validated) -> ``run()`` ->
+typed ``Result``. The CLI, the demo, study files, the report and the web app are clients.
+
+:data:`STUDIES` maps a study name (as written in study files: ``study = "align_eval"``) to
+``"module:ConfigClass:run_function"``; modules are imported only when a study is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# name -> "module:Config:run". Each study module may hold several studies.
+STUDIES: dict[str, str] = {
+    "extract": "mbert_lab.studies.representations:RepresentationsConfig:extract",
+}
+
+
+def study_names() -> list[str]:
+    return sorted(STUDIES)
+
+
+def get_study(name: str) -> tuple[type, Any]:
+    """``(ConfigClass, run_function)`` for a study name; unknown names get a 'did you mean'."""
+    from ..errors import choice_error
+
+    if name not in STUDIES:
+        raise choice_error("study", name, STUDIES)
+    mod, cfg, fn = STUDIES[name].split(":")
+    m = importlib.import_module(mod)
+    return getattr(m, cfg), getattr(m, fn)
+
+
+def run_config(config: Any, **kw: Any) -> Any:
+    """Run any study's Config (``encoder=`` / ``store=`` passed through)."""
+    _, fn = get_study(config.study)
+    return fn(config, **kw)
+
+
+def result_classes() -> dict[str, type]:
+    """``kind`` -> Result class, over every registered study module."""
+    out: dict[str, type] = {}
+    for spec in STUDIES.values():
+        m = importlib.import_module(spec.split(":")[0])
+        for obj in vars(m).values():
+            kind = getattr(obj, "kind", None)
+            if isinstance(obj, type) and isinstance(kind, str) and kind and hasattr(obj, "from_dict"):
+                out[kind] = obj
+    return out
+
+
+def load_result(path: Any) -> Any:
+    """Any study's saved Result (a ``<kind>.json`` file), as its typed class."""
+    import json
+    from pathlib import Path
+
+    from ..data.readers.text import decode_utf8, read_bytes
+    from ..errors import InputError
+
+    p = Path(path)
+    if p.is_dir():
+        found = sorted(x for x in p.glob("*.json"))
+        kinds = result_classes()
+        found = [x for x in found if x.stem in kinds]
+        if len(found) != 1:
+            raise InputError(f"expected one study result (<kind>.json) in the folder, found {len(found)}", p)
+        p = found[0]
+    try:
+        d = json.loads(decode_utf8(read_bytes(p), p))
+    except json.JSONDecodeError as e:
+        raise InputError(f"not a JSON result ({e.msg})", p, e.lineno) from None
+    cls = result_classes().get(d.get("kind")) if isinstance(d, dict) else None
+    if cls is None:
+        raise InputError(f"not a study result (kind {d.get('kind') if isinstance(d, dict) else None!r})", p)
+    return cls.from_dict(d, source=str(p))

@@ -1,0 +1,136 @@
+"""Representations: per-layer sentence / word / subword vectors for any text.
+
+>>> import mbert_lab as ml                                              # doctest: +SKIP
+>>> r = ml.extract(texts=["Hello world.", "Hallo Welt."], layers=[8])    # doctest: +SKIP
+>>> r.corpus.sentence(8).shape                                          # doctest: +SKIP
+(2, 384)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..encode.extractor import OUTPUTS, WORD_POOLINGS
+from ..errors import ConfigError
+from .base import (
+    EncoderOptions,
+    Provenance,
+    StudyResult,
+    as_tuple,
+    check_choice,
+    check_choices,
+    check_input_file,
+    check_text,
+    make_extractor,
+    make_provenance,
+    resolve_encoder,
+    resolve_layers,
+    resolve_store,
+    transient,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepresentationsConfig(EncoderOptions):
+    """Vectors for ``texts`` (given inline) or ``file`` (one text per line; a blank line is
+    an error). ``pretokenized``: lines are words separated by ASCII spaces."""
+
+    study = "extract"
+    texts: tuple[str, ...] = ()
+    file: str | None = None
+    pretokenized: bool = False
+    outputs: tuple[str, ...] = ("sentence",)
+    word_pooling: str = "mean"
+
+    def normalise(self) -> None:
+        super().normalise()
+        self._set("texts", as_tuple(self.texts, "texts") if not isinstance(self.texts, str) else (self.texts,))
+        self._set("outputs", as_tuple(self.outputs, "outputs"))
+
+    def validate(self) -> None:
+        super().validate()
+        if bool(self.texts) == (self.file is not None):
+            raise ConfigError("texts / file: give exactly one of them")
+        for i, t in enumerate(self.texts, 1):
+            check_text(f"texts[{i}]", t)
+        check_input_file("file", self.file, allow_none=True)
+        check_choices("outputs", self.outputs, OUTPUTS)
+        check_choice("word_pooling", self.word_pooling, WORD_POOLINGS)
+
+    def read_texts(self) -> list[Any]:
+        from ..data.readers.text import read_sentences, split_ascii_space
+
+        texts = list(self.texts) if self.texts else read_sentences(self.file)  # type: ignore[arg-type]
+        return [list(split_ascii_space(t)) for t in texts] if self.pretokenized else texts
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepresentationsResult(StudyResult):
+    kind = "extract"
+    n: int
+    layers: tuple[int, ...]
+    outputs: tuple[str, ...]
+    hidden_size: int
+    tokens: tuple[tuple[str, ...], ...]
+    corpus: Any = transient()  # the EncodedCorpus (memory-mapped from the store when cached)
+
+    def arrays(self) -> dict[str, Any]:
+        """``sentence_<pooling>_L<l>``, ``word_L<l>`` / ``subword_L<l>`` (rows of every text
+        stacked; ``<kind>_offsets`` says where each text starts)."""
+        import numpy as np
+
+        c = self.corpus
+        if c is None:
+            raise ConfigError("this result was loaded from JSON: its vectors are in the saved .npz")
+        out: dict[str, Any] = {}
+        for layer in self.layers:
+            for pooling in ("mean", "cls", "mean_all"):
+                out[f"sentence_{pooling}_L{layer}"] = c.sentence(layer, pooling)
+            for kind in ("word", "subword"):
+                if c.has(kind):
+                    getter = c.words if kind == "word" else c.subwords
+                    parts = [getter(i, layer) for i in range(len(c))]
+                    out[f"{kind}_L{layer}"] = np.concatenate(parts) if parts else np.zeros((0, self.hidden_size))
+                    out[f"{kind}_offsets"] = np.cumsum([0] + [len(x) for x in parts])
+        return out
+
+    def write_npz(self, path: str | Path) -> Path:
+        import numpy as np
+
+        from ..io import atomic_open
+
+        path = Path(path)
+        with atomic_open(path, "wb") as f:
+            np.savez(f, **self.arrays())
+        return path
+
+    def save(self, out_dir: str | Path) -> Path:
+        """``extract.json`` plus ``vectors.npz`` (when the vectors are in memory)."""
+        if self.corpus is not None:
+            self.write_npz(Path(out_dir) / "vectors.npz")
+        return super().save(out_dir)
+
+
+def extract(config: RepresentationsConfig, *, encoder: Any = None, store: Any = None) -> RepresentationsResult:
+    """Encode the config's texts once, keeping the requested layers and outputs."""
+    items = config.read_texts()
+    enc = resolve_encoder(config, encoder)
+    layers = resolve_layers(config.layers, enc.num_layers)
+    ex = make_extractor(config, enc, resolve_store(config, store), layers, config.outputs,
+                        word_pooling=config.word_pooling)
+    corpus = ex.encode(items, pretokenized=config.pretokenized)
+    prov: Provenance = make_provenance(config, encoder=enc, layers=layers, pooling=config.word_pooling)
+    return RepresentationsResult(
+        provenance=prov,
+        n=len(corpus),
+        layers=tuple(layers),
+        outputs=tuple(config.outputs),
+        hidden_size=int(enc.hidden_size),
+        tokens=tuple(tuple(corpus.tokens(i)) for i in range(len(corpus))),
+        corpus=corpus,
+    )
+
+
+run = extract
