@@ -19,18 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from .io import atomic_write_json
+from ..io import atomic_write_json
 
 # Languages shown by default: several families and scripts, all well covered by the corpus.
 DEFAULT_LANGUAGES = ("de", "fr", "es", "ru", "el", "ar", "he", "hi", "ja", "zh", "ko", "fi", "tr", "ka")
 
 SECTIONS: list[tuple[str, str]] = [
     ("representations", "mbert_lab.demo:representations_section"),
-    ("alignment", "mbert_lab.cli.align_cmd:demo_section"),
-    ("centroids", "mbert_lab.cli.centroids_cmd:demo_section"),
-    ("vocabulary", "mbert_lab.cli.vocab_cmd:demo_section"),
-    ("retrieval", "mbert_lab.cli.index_cmd:demo_section"),
-    ("transfer", "mbert_lab.cli.transfer_cmd:demo_section"),
+    ("alignment", "mbert_lab.demo.alignment:section"),
+    ("centroids", "mbert_lab.demo.centroids:section"),
+    ("vocabulary", "mbert_lab.demo.vocabulary:section"),
+    ("retrieval", "mbert_lab.demo.retrieval:section"),
+    ("transfer", "mbert_lab.demo.transfer:section"),
 ]
 
 
@@ -57,14 +57,14 @@ class DemoContext:
         **kw: Any,
     ) -> Any:
         """Encode with the shared, cached extractor (all layers unless told otherwise)."""
-        from .encode.extractor import ExtractConfig, Extractor
+        from ..encode.extractor import ExtractConfig, Extractor
 
         layers = tuple(layers) if layers is not None else tuple(range(self.encoder.num_layers + 1))
         cfg = ExtractConfig(layers=layers, outputs=tuple(outputs), **kw)
         return Extractor(self.encoder, cfg, store=self.store, progress=False).encode(texts)
 
     def provenance(self, config: dict[str, Any] | None = None, layers: Sequence[int] = (), pooling: str | None = None):  # type: ignore[no-untyped-def]
-        from .results import DatasetProvenance, Provenance
+        from ..results import DatasetProvenance, Provenance
 
         src = self.corpus.source
         ds = DatasetProvenance(
@@ -97,7 +97,7 @@ def pair_similarity_by_layer(
     >>> a = np.eye(3); pair_similarity_by_layer(a, a)[0]
     1.0
     """
-    from .analyses.centroids import l2_normalize
+    from ..analyses.centroids import l2_normalize
 
     s, t = l2_normalize(src), l2_normalize(tgt)
     rng = np.random.default_rng(seed)
@@ -110,8 +110,8 @@ def pair_similarity_by_layer(
 def representations_section(ctx: DemoContext) -> str:
     """Extract every layer once for English and each language; compare translation pairs with
     mismatched pairs by layer (how cross-lingual is each layer?)."""
-    from .plots import new_figure, save_figure
-    from .results import record
+    from ..plots import new_figure, save_figure
+    from ..results import record
 
     out = ctx.out / "representations"
     layers = list(range(ctx.encoder.num_layers + 1))
@@ -156,10 +156,10 @@ def run_demo(
     sections: Sequence[str] | None = None,
     use_cache: bool = True,
 ) -> dict[str, Any]:
-    from .data.embedded import load_embedded_corpus
-    from .encode import default_store
-    from .errors import DataMissingError, choice_error
-    from .models.registry import load_encoder
+    from ..data.embedded import load_embedded_corpus
+    from ..encode import default_store
+    from ..errors import DataMissingError, choice_error
+    from ..models.registry import load_encoder
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
