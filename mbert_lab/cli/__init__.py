@@ -166,11 +166,15 @@ def _check_utf8_args(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     for p, _ in reversed(_chosen_parsers(parser, args)):  # the innermost parser names it
         for a in p._actions:
             actions.setdefault(a.dest, a)
+    def strings(value: object) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, (list, tuple)):  # nargs / append options: lists, lists of lists
+            return [s for v in value for s in strings(v)]
+        return []
+
     for dest, value in vars(args).items():
-        values = value if isinstance(value, (list, tuple)) else [value]
-        for v in values:
-            if not isinstance(v, str):
-                continue
+        for v in strings(value):
             try:
                 v.encode("utf-8")
             except UnicodeEncodeError as e:

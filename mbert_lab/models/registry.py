@@ -198,15 +198,16 @@ def _hf_cache_dir() -> str:
         return "the Hugging Face cache"
 
 
-def _cached_on_disk(repo_id: str, revision: str | None) -> bool:
-    """Whether the hub cache holds ``config.json`` of ``repo_id`` at ``revision``."""
+def _cached_snapshot(repo_id: str, revision: str | None) -> Path | None:
+    """The hub-cache snapshot folder holding ``config.json`` of ``repo_id`` at ``revision``
+    (its name is the commit), or None."""
     try:
         from huggingface_hub import try_to_load_from_cache
 
         hit = try_to_load_from_cache(repo_id, "config.json", revision=revision, cache_dir=_hf_cache_dir())
     except Exception:  # noqa: BLE001 - an invalid repo id etc.: treat as not cached
-        return False
-    return isinstance(hit, str)
+        return None
+    return Path(hit).parent if isinstance(hit, str) else None
 
 
 def _no_local_copy(name: str, revision: str | None, why: str) -> ModelLoadError:
@@ -217,32 +218,39 @@ def _no_local_copy(name: str, revision: str | None, why: str) -> ModelLoadError:
     )
 
 
-def offline_lookup(name: str, revision: str | None) -> bool:
-    """For a hub id: decide whether to load from the local cache only (True), failing at once
-    with one clear :class:`ModelLoadError` when the hub cannot be reached and nothing is cached.
-    Online behaviour (hub reachable, no ``HF_HUB_OFFLINE``) is unchanged (False)."""
+def offline_lookup(name: str, revision: str | None) -> Path | None:
+    """For a hub id: the cached snapshot to load from when the hub cannot be used, failing at
+    once with one clear :class:`ModelLoadError` when nothing is cached. Online (hub reachable,
+    no ``HF_HUB_OFFLINE``): None, and loading goes on as before."""
     if hub_offline_requested():
         why = "the hub's offline mode is on (HF_HUB_OFFLINE)"
     elif hub_reachable():
-        return False
+        return None
     else:
         why = f"the Hugging Face Hub ({hub_endpoint()}) is unreachable"
-    if not _cached_on_disk(name, revision):
+    snapshot = _cached_snapshot(name, revision)
+    if snapshot is None:
         raise _no_local_copy(name, revision, why)
-    return True
+    return snapshot
 
 
 @contextlib.contextmanager
-def _quiet_hub_logs() -> Iterator[None]:
-    """Silence transformers / huggingface_hub warnings (retries, 'couldn't connect') for a
-    cache-only load; our own error says what happened."""
+def _hub_offline_mode() -> Iterator[None]:
+    """For a cache-only load: the hub client's offline mode (no request at all, not even its
+    side fetches) and transformers / huggingface_hub warnings silenced (retries, 'couldn't
+    connect'); our own error says what happened. Restored afterwards."""
+    from huggingface_hub import constants
+
     names = ("transformers", "huggingface_hub")
     saved = [(lg, lg.level) for lg in (logging.getLogger(n) for n in names)]
+    offline = constants.HF_HUB_OFFLINE
     for lg, _ in saved:
         lg.setLevel(logging.ERROR)
+    constants.HF_HUB_OFFLINE = True
     try:
         yield
     finally:
+        constants.HF_HUB_OFFLINE = offline
         for lg, level in saved:
             lg.setLevel(level)
 
@@ -262,12 +270,13 @@ def load_encoder(
     path, label = resolve_model_path(name_or_path)
     kw: dict[str, Any] = {"revision": revision} if revision else {}
     local = Path(path).expanduser()
-    cache_only = False
+    snapshot = None
     if not local.exists():
         if _looks_like_path(path):
             raise ModelLoadError(f"model '{name_or_path}': no such folder (a hub id is 'name' or 'org/name')")
         # A hub id: decided before torch is imported, so an offline miss fails in a second.
-        cache_only = offline_lookup(path, revision)
+        snapshot = offline_lookup(path, revision)
+    cache_only = snapshot is not None
     if cache_only:
         kw.update(local_files_only=True, cache_dir=_hf_cache_dir())
 
@@ -279,7 +288,7 @@ def load_encoder(
     if manifest is not None and manifest.get("has_pooler") is False:
         # The offline model has no pooler weights; don't create a randomly initialised one.
         model_kw["add_pooling_layer"] = False
-    quiet = _quiet_hub_logs() if cache_only else contextlib.nullcontext()
+    quiet = _hub_offline_mode() if cache_only else contextlib.nullcontext()
     try:
         with quiet:
             config = AutoConfig.from_pretrained(path, trust_remote_code=False, **kw)
@@ -322,7 +331,8 @@ def load_encoder(
             weights = manifest.get("weights_sha256", weights)
             rev = rev or manifest.get("revision")
     else:
-        rev = rev or getattr(config, "_commit_hash", None)
+        # from the cache: the snapshot's commit (exact even when a branch name was given)
+        rev = snapshot.name if snapshot is not None else rev or getattr(config, "_commit_hash", None)
     return Encoder(
         model=model,
         tokenizer=tokenizer,
