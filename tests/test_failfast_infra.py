@@ -296,7 +296,10 @@ def test_internal_error_line_is_last_in_a_real_process(tmp_path):
 @pytest.fixture
 def fresh_probe(monkeypatch, tmp_path):
     """No remembered reachability; an empty hub cache; no offline env; no proxies."""
+    from huggingface_hub import constants
+
     monkeypatch.setattr(registry, "_REACHABLE", {})
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
     for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT", "https_proxy", "HTTPS_PROXY",
               "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
@@ -330,12 +333,30 @@ def test_offline_lookup_fails_at_once_when_the_hub_is_unreachable(monkeypatch, f
     assert "--model offline" in msg
 
 
-def test_hub_offline_mode_skips_the_connect(monkeypatch, fresh_probe):
+@pytest.mark.parametrize("how", ["env", "constant"])
+def test_hub_offline_mode_skips_the_connect(monkeypatch, fresh_probe, how):
+    from huggingface_hub import constants
+
     calls = _block_network(monkeypatch)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    if how == "env":
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    else:
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ModelLoadError, match=r"offline mode is on \(HF_HUB_OFFLINE\) and there is no local copy"):
         registry.load_encoder("some-org/some-model")
     assert calls == []
+
+
+def test_local_folder_with_tilde_loads_and_a_missing_one_is_named(monkeypatch, fresh_probe, tmp_path, tiny_encoder):
+    calls = _block_network(monkeypatch)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    tiny_encoder.model.save_pretrained(tmp_path / "m")
+    tiny_encoder.tokenizer.save_pretrained(tmp_path / "m")
+    enc = registry.load_encoder("~/m")
+    assert enc.num_layers == 4 and enc.weights_sha256
+    with pytest.raises(ModelLoadError, match=r"^model '~/nope': no such folder"):
+        registry.load_encoder("~/nope")
+    assert calls == []  # local folders never touch the network
 
 
 def test_the_connect_is_bounded_by_the_timeout(monkeypatch, fresh_probe):

@@ -141,8 +141,15 @@ def hub_endpoint() -> str:
 
 
 def hub_offline_requested() -> bool:
-    """``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set: never touch the network."""
-    return any(os.environ.get(v, "").strip().lower() in _TRUE for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    """``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set, now or when the hub client was
+    imported: never touch the network."""
+    if any(os.environ.get(v, "").strip().lower() in _TRUE for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")):
+        return True
+    try:
+        from huggingface_hub import constants
+    except ImportError:  # pragma: no cover
+        return False
+    return bool(constants.HF_HUB_OFFLINE)
 
 
 def _connect_target(endpoint: str) -> tuple[str, int]:
@@ -271,7 +278,9 @@ def load_encoder(
     kw: dict[str, Any] = {"revision": revision} if revision else {}
     local = Path(path).expanduser()
     snapshot = None
-    if not local.exists():
+    if local.exists():
+        path = str(local)  # '~/models/x' from a study file
+    else:
         if _looks_like_path(path):
             raise ModelLoadError(f"model '{name_or_path}': no such folder (a hub id is 'name' or 'org/name')")
         # A hub id: decided before torch is imported, so an offline miss fails in a second.
