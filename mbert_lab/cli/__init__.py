@@ -180,8 +180,10 @@ def _check_utf8_args(parser: argparse.ArgumentParser, args: argparse.Namespace) 
             except UnicodeEncodeError as e:
                 a = actions.get(dest)
                 opt = dest
-                if a is not None:
-                    opt = "/".join(a.option_strings) or (a.metavar if isinstance(a.metavar, str) else dest)
+                if a is not None and a.option_strings:
+                    opt = "/".join(a.option_strings)
+                elif a is not None and isinstance(a.metavar, str):
+                    opt = a.metavar
                 bad = v[e.start].encode("utf-8", "surrogateescape")
                 raise ConfigError(
                     f"{opt}: not valid UTF-8 (byte 0x{bad.hex()} at character {e.start + 1}); "

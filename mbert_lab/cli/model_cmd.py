@@ -48,8 +48,12 @@ def add_parser(subparsers: Any) -> None:
         "--revision", default=None,
         help="model revision (branch, tag or commit) of a hub model; the offline model has none",
     )
-    i.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N or mps (default: cpu)")
-    i.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    i.add_argument(
+        "--device", default="cpu", help="torch device: cpu, cuda, cuda:N or mps (default: cpu)"
+    )
+    i.add_argument(
+        "--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)"
+    )
     i.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=run, _model_parser=p)
 
