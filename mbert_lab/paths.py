@@ -32,11 +32,26 @@ def cache_root() -> Path:
         from platformdirs import user_cache_dir
 
         p = Path(user_cache_dir("mbert-lab"))
-    p.mkdir(parents=True, exist_ok=True)
+    _make_dir(p)
     return p
 
 
 def cache_dir(*parts: str) -> Path:
     p = cache_root().joinpath(*parts)
-    p.mkdir(parents=True, exist_ok=True)
+    _make_dir(p)
     return p
+
+
+def _make_dir(p: Path) -> None:
+    """Create a cache folder, or say in one line why not (and which variable sets it)."""
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        from .errors import ConfigError
+
+        why = e.strerror or type(e).__name__
+        if isinstance(e, FileExistsError) or (p.exists() and not p.is_dir()):
+            why = "a file is in the way"
+        raise ConfigError(
+            f"cache folder {p}: cannot create it ({why}); set ${CACHE_ENV} to a writable folder"
+        ) from None

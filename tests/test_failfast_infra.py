@@ -270,6 +270,18 @@ def test_internal_error_log_falls_back_when_the_cache_is_unwritable(tmp_path, mo
     assert log.parent == tmp_path / "tmp" / "mbert-lab-logs" and "ZeroDivisionError" in log.read_text()
 
 
+def test_unusable_cache_folder_is_bad_input(tmp_path, monkeypatch, capsys):
+    from mbert_lab import paths
+
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setenv("MBERT_LAB_CACHE", str(tmp_path / "afile" / "cache"))
+    with pytest.raises(ConfigError, match=r"cache folder .*afile/cache: cannot create it .*\$MBERT_LAB_CACHE"):
+        paths.cache_dir("logs")
+    rc, _, err = _main(["model", "build-offline"], capsys)
+    assert rc == 2
+    _one_error_line(err, "mbert-lab model build-offline: error: cache folder ")
+
+
 def test_internal_error_line_is_last_in_a_real_process(tmp_path):
     """stdout and stderr merged, as in a terminal: the error line comes after the output."""
     code = (
