@@ -93,7 +93,13 @@ def _one_line(e: BaseException, limit: int = 600) -> str:
 
 
 def _fail(line: str, code: int) -> int:
-    """Print the error line last (after anything the command had buffered on stdout)."""
+    """Print the error line last: after anything the command had buffered on stdout, and
+    after progress bars it left open (closed now rather than at interpreter exit)."""
+    tqdm_mod = sys.modules.get("tqdm")
+    if tqdm_mod is not None:
+        with contextlib.suppress(Exception):
+            for bar in list(getattr(tqdm_mod.tqdm, "_instances", ())):
+                bar.close()
     with contextlib.suppress(Exception):
         sys.stdout.flush()
     print(line.encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr, flush=True)
@@ -166,6 +172,7 @@ def _check_utf8_args(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     for p, _ in reversed(_chosen_parsers(parser, args)):  # the innermost parser names it
         for a in p._actions:
             actions.setdefault(a.dest, a)
+
     def strings(value: object) -> list[str]:
         if isinstance(value, str):
             return [value]
@@ -181,12 +188,13 @@ def _check_utf8_args(parser: argparse.ArgumentParser, args: argparse.Namespace) 
                 a = actions.get(dest)
                 opt = dest
                 if a is not None and a.option_strings:
-                    opt = "/".join(a.option_strings)
+                    opt = max(a.option_strings, key=len)  # --long form
                 elif a is not None and isinstance(a.metavar, str):
                     opt = a.metavar
-                bad = v[e.start].encode("utf-8", "surrogateescape")
+                c = ord(v[e.start])
+                what = f"byte 0x{c - 0xDC00:02x}" if 0xDC80 <= c <= 0xDCFF else f"U+{c:04X}"
                 raise ConfigError(
-                    f"{opt}: not valid UTF-8 (byte 0x{bad.hex()} at character {e.start + 1}); "
+                    f"{opt}: not valid UTF-8 ({what} at character {e.start + 1}); "
                     "command-line text and paths must be UTF-8"
                 ) from None
 
