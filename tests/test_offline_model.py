@@ -531,23 +531,6 @@ def test_registry_load_encoder(offline_dir, hf_tok, hf_model):
     assert torch.equal(a.last_hidden_state, b)
 
 
-def test_cli_model_commands(offline_dir, capsys):
-    from mbert_lab.cli import main
-
-    assert main(["model", "build-offline", "--quick"]) == 0
-    out = capsys.readouterr().out
-    assert (
-        f"model dir: {offline_dir}" in out and "multilingual-e5-small, 4-bit-derived weights" in out
-    )
-    assert main(["model", "info", "--model", "offline", "--json"]) == 0
-    info = json.loads(capsys.readouterr().out)
-    assert info["label"] == "multilingual-e5-small, 4-bit-derived weights"
-    assert (info["layers"], info["hidden"], info["max_length"]) == (12, 384, 512)
-    assert (info["tokenizer_vocab"], info["embedding_rows"]) == (250002, 250037)
-    assert len(info["weights_sha256"]) == 64
-    assert main(["model"]) == 2
-
-
 # --------------------------------------------------------------------- building the folder
 def test_wrong_wheel_is_refused(tmp_path, monkeypatch):
     from mbert_lab.errors import ModelLoadError
