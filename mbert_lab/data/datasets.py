@@ -498,20 +498,22 @@ def masakhaner_version(
     lang: str, version: str | None = None, root: PathLike | None = None
 ) -> str:
     """The MasakhaNER dataset name for a language: ``version`` when given (it must have the
-    language), else the only version that has it, else ``masakhaner-v1`` when both do
-    (the project's published figures use 1.0; pass ``version='v2'`` for 2.0)."""
+    language), else the only version with files for it on disk, else ``masakhaner-v1`` when
+    both have them (the project's published figures use 1.0; pass ``version='v2'`` for 2.0);
+    a language only a card lists (files not fetched yet) picks that card's version."""
     if version is not None and version not in MASAKHANER_VERSIONS:
         raise choice_error("MasakhaNER version", version, MASAKHANER_VERSIONS)
-    have = []
+    have, on_disk = [], []
     for v in MASAKHANER_VERSIONS:
         name = f"masakhaner-{v}"
-        natives = _values(name, "lang", root, True)
         try:
             code = dataset_code(name, lang, root)
         except ConfigError:
             continue
-        if code in natives:
+        if code in _values(name, "lang", root, True):
             have.append(v)
+        if code in _values(name, "lang", root, False):
+            on_disk.append(v)
     if version is not None:
         if version not in have:
             raise DataMissingError(
@@ -529,7 +531,7 @@ def masakhaner_version(
             f"MasakhaNER has no files for '{lang}' under {_root(root)} "
             f"(languages present: {', '.join(masakhaner_languages(None, root)) or 'none'})"
         )
-    return f"masakhaner-{have[0]}"
+    return f"masakhaner-{(on_disk or have)[0]}"
 
 
 def load_ner(
