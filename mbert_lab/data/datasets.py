@@ -656,7 +656,8 @@ def load_muse(
     ``categories``: None = all categories of the pair; ``"recommended"`` = n, v, a, o (as
     the annotators advise; for en-es/es-en that is 'o'); or a list such as ``["n", "v"]``.
     A pair without ``by-pos/`` files falls back to the combined ``muse/<pair>.<split>.txt``
-    (entries without a category; asking for categories is then an error).
+    (entries without a category; ``"recommended"`` then means all of it, and a list of
+    categories is an error).
     ``dedupe`` drops repeated (source, target) lines within a category (de-en has 31);
     a pair filed under two categories stays once per category.
     """
