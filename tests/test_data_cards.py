@@ -9,7 +9,6 @@ import pytest
 
 from mbert_lab.data import cards as C
 from mbert_lab.data import datasets as D
-from mbert_lab.data import registry as R
 from mbert_lab.errors import DataMissingError, InputError
 from mbert_lab.languages import is_known
 from tests._data_mirror import mirror_root

@@ -22,9 +22,9 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from ..errors import DataMissingError, InputError, MbertLabError, choice_error
+from ..errors import DataMissingError, InputError, MbertLabError
 from ..paths import data_root
 from .cards import DataCard, get_card, load_cards
 
