@@ -440,7 +440,9 @@ def language_info(code: str) -> LanguageInfo:
         return LanguageInfo(
             code=lang.code,
             iso639_1=lang.part1 or "none",
-            iso639_3=lang.code if lang.is_iso639_3 else f"{UNKNOWN} ({lang.status} code {lang.code})",
+            iso639_3=(
+                lang.code if lang.is_iso639_3 else f"{UNKNOWN} ({lang.status} code {lang.code})"
+            ),
             name=lang.name,
             script=lang.script,
             family=lang.family,

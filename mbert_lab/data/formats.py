@@ -45,7 +45,13 @@ from .readers.alignment import (
     read_pharaoh,
 )
 from .readers.conllu import UPOS_TAGS, UDSentence, UDToken, read_conllu
-from .readers.muse import MUSE_CATEGORIES, MUSE_RECOMMENDED, DictEntry, read_dictionary, translations
+from .readers.muse import (
+    MUSE_CATEGORIES,
+    MUSE_RECOMMENDED,
+    DictEntry,
+    read_dictionary,
+    translations,
+)
 from .readers.ner import read_conll_ner
 from .readers.nli import (
     PAWSX_UNTRANSLATED,

@@ -180,8 +180,8 @@ def write_conllu(path: PathLike, sentences: Sequence[UDSentence]) -> None:
             lines.append(f"# text = {s.text}")
         for t in s.tokens:
             head = "_" if t.head is None else str(t.head)
-            cols = (str(t.id), t.form, t.lemma, t.upos, t.xpos, t.feats, head, t.deprel, "_", t.misc)
-            lines.append("\t".join(cols))
+            cols = (str(t.id), t.form, t.lemma, t.upos, t.xpos, t.feats, head, t.deprel)
+            lines.append("\t".join((*cols, "_", t.misc)))
         lines.append("")
     write_record_lines(path, lines)
 

@@ -58,7 +58,8 @@ def write_dictionary(path: PathLike, entries: Sequence[DictEntry]) -> None:
 def translations(entries: Iterable[DictEntry]) -> dict[str, set[str]]:
     """source word -> its gold translations.
 
-    >>> d = translations([DictEntry("haus", "house", "n", "-", 1), DictEntry("haus", "home", "n", "-", 2)])
+    >>> e = [DictEntry("haus", "house", "n", "-", 1), DictEntry("haus", "home", "n", "-", 2)]
+    >>> d = translations(e)
     >>> sorted(d["haus"])
     ['home', 'house']
     """

@@ -60,7 +60,8 @@ def _tsv3(path: PathLike) -> Iterator[tuple[int, str, str, str]]:
             )
         a, b, c = cols
         if not strip_ascii(a) or not strip_ascii(b):
-            raise InputError(f"empty {'first' if not strip_ascii(a) else 'second'} sentence", path, n)
+            which = "first" if not strip_ascii(a) else "second"
+            raise InputError(f"empty {which} sentence", path, n)
         yield n, a, b, c
 
 

@@ -81,7 +81,8 @@ def read_parallel_corpus(
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "a.deu").write_text("Hallo!\\n...\\n"); _ = (d / "a.eng").write_text("Hello!\\n...\\n")
+    >>> _ = (d / "a.deu").write_text("Hallo!\\n...\\n")
+    >>> _ = (d / "a.eng").write_text("Hello!\\n...\\n")
     >>> [p.src for p in read_parallel_corpus(d / "a.deu", d / "a.eng")]
     ['Hallo!', '...']
     """
@@ -112,7 +113,9 @@ def read_parallel_corpus(
                     p,
                     i,
                 )
-            skipped.extend(SkippedLine(str(p), i, f"empty {side} line; pair dropped") for p, side in bad)
+            skipped.extend(
+                SkippedLine(str(p), i, f"empty {side} line; pair dropped") for p, side in bad
+            )
             continue
         pairs.append(SentencePair(x, y, i))
     return ParallelCorpus(
