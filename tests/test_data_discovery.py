@@ -66,6 +66,9 @@ def test_languages_come_from_disk(root):
     assert D.available_languages("xtreme-udpos") == ["qaf"]
     assert D.available_languages("xnli") == D.available_languages("paws-x") == ["qae"]
     assert D.available_languages("muse") == ["qaa", "qab"]
+    put(root, "xnli/dev-de.tsv", "P\tH\tneutral\n")
+    assert D.available_languages("xnli", stored=True) == ["deu", "qae"]
+    (root / "xnli/dev-de.tsv").unlink()
     assert D.available_languages("masakhaner-v2") == ["qac", "qag", "yor"]
     assert D.available_languages("masakhaner-v1") == ["qag"]
     assert D.available_languages("tatoeba") == ["qad"]

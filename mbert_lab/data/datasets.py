@@ -207,8 +207,12 @@ def _values(dataset: str, key: str, root, card: bool, **where: str) -> list[str]
     )
 
 
-def available_languages(dataset: str, root: PathLike | None = None) -> list[str]:
-    """The language codes (as in the file names) the dataset has files for under the root.
+def available_languages(
+    dataset: str, root: PathLike | None = None, *, stored: bool = False
+) -> list[str]:
+    """The language codes (as in the file names) the dataset has files for under the root;
+    with ``stored=True`` in their stored form (ISO 639-3 where the language table knows
+    the code, else the file's code).
 
     MUSE: the languages of either side of its pairs; ``word-alignment``: the set names.
 
@@ -216,11 +220,18 @@ def available_languages(dataset: str, root: PathLike | None = None) -> list[str]
     []
     """
     if dataset == "muse":
-        return sorted({x for p in muse_pairs(root, card=False) for x in p.split("-")})
-    key = "name" if dataset == "word-alignment" else "lang"
-    if dataset == "conll2003-en":
-        return ["en"] if matches(dataset, root) else []
-    return _values(dataset, key, root, False)
+        codes = sorted({x for p in muse_pairs(root, card=False) for x in p.split("-")})
+    elif dataset == "conll2003-en":
+        codes = ["en"] if matches(dataset, root) else []
+    elif dataset == "word-alignment":
+        return _values(dataset, "name", root, False)
+    else:
+        codes = _values(dataset, "lang", root, False)
+    if stored:
+        from ..languages import storage_code
+
+        return sorted({storage_code(c) for c in codes})
+    return codes
 
 
 def _found(dataset: str, root: PathLike | None) -> str:
