@@ -31,37 +31,50 @@ PIECES = [
     "entailment", "neutral", "NS", "-DOCSTART-",
 ]
 piece_text = st.lists(st.sampled_from(PIECES), max_size=6).map("".join)
-word = st.lists(st.sampled_from(["a", "zu", "é", "\u3000", "x|", "#", "\u2028", "-"]), min_size=1, max_size=3).map("".join)
+WORD_PIECES = ["a", "zu", "é", "\u3000", "x|", "#", "\u2028", "-"]
+word = st.lists(st.sampled_from(WORD_PIECES), min_size=1, max_size=3).map("".join)
 noise_line = piece_text
 
 
+def one_of_values(*values: str):
+    return st.sampled_from(list(values))
+
+
+def joined(sep: str, *parts):
+    """Lines made of ``parts`` (strategies) joined by ``sep``."""
+    return st.tuples(*parts).map(sep.join)
+
+
 def lines_of(line_strategy, max_size=8):
-    return st.lists(st.one_of(line_strategy, line_strategy, st.just(""), noise_line), max_size=max_size)
+    """Lines of a format mixed with blank and noise lines."""
+    choice = st.one_of(line_strategy, line_strategy, st.just(""), noise_line)
+    return st.lists(choice, max_size=max_size)
+
+
+def _word_line(i: str, form: str, upos: str, head: str) -> str:
+    return "\t".join([i, form, form, upos, "_", "_", head, "dep", "_", "_"])
 
 
 conllu_line = st.one_of(
     st.builds(
-        lambda i, f, u, h: "\t".join([i, f, f, u, "_", "_", h, "dep", "_", "_"]),
-        st.sampled_from(["1", "2", "3", "1-2", "1.1", "0", "x"]),
+        _word_line,
+        one_of_values("1", "2", "3", "1-2", "1.1", "0", "x"),
         word,
-        st.sampled_from(["NOUN", "VERB", "PUNCT", "NOUNY"]),
-        st.sampled_from(["_", "0", "1", "x", "\u00b2"]),
+        one_of_values("NOUN", "VERB", "PUNCT", "NOUNY"),
+        one_of_values("_", "0", "1", "x", "\u00b2"),
     ),
-    st.builds(lambda k, v: f"# {k} = {v}", st.sampled_from(["sent_id", "text", "x"]), piece_text),
+    joined(" = ", one_of_values("# sent_id", "# text", "# x"), piece_text),
 )
-tagged_line = st.builds(lambda w, t: f"{w}\t{t}", word, st.sampled_from(["NOUN", "VERB", "X", "DETT", ""]))
-ner_line = st.builds(lambda w, t: f"{w} {t}", word, st.sampled_from(["O", "B-PER", "I-PER", "I-LOC", "X-1"]))
-nli_line = st.builds(
-    lambda a, b, c: f"{a}\t{b}\t{c}", word, word, st.sampled_from(["entailment", "neutral", "0", "1", "2"])
+tagged_line = joined("\t", word, one_of_values("NOUN", "VERB", "X", "DETT", ""))
+ner_line = joined(" ", word, one_of_values("O", "B-PER", "I-PER", "I-LOC", "X-1"))
+nli_line = joined("\t", word, word, one_of_values("entailment", "neutral", "0", "1", "2"))
+dict_line = st.builds(lambda a, b, s: f"{a}{s}{b}", word, word, one_of_values("\t", " ", "  "))
+align_line = joined(
+    " ||| ", st.lists(word, max_size=4).map(" ".join), st.lists(word, max_size=4).map(" ".join)
 )
-dict_line = st.builds(lambda a, b, s: f"{a}{s}{b}", word, word, st.sampled_from(["\t", " ", "  "]))
-align_line = st.builds(
-    lambda a, b: " ".join(a) + " ||| " + " ".join(b), st.lists(word, max_size=4), st.lists(word, max_size=4)
-)
-link_line = st.lists(
-    st.builds(lambda i, s, j: f"{i}{s}{j}", st.integers(0, 4), st.sampled_from(["-", "p", "x"]), st.integers(0, 4)),
-    max_size=4,
-).map(" ".join)
+index = st.integers(0, 4).map(str)
+link = joined("", index, one_of_values("-", "p", "x"), index)
+link_line = st.lists(link, max_size=4).map(" ".join)
 
 
 def to_bytes(lines: list[str], end: str = "\n", bom: bool = False, final: bool = True) -> bytes:
@@ -69,18 +82,17 @@ def to_bytes(lines: list[str], end: str = "\n", bom: bool = False, final: bool =
     return (("\ufeff" if bom else "") + text).encode("utf-8")
 
 
-def _conllu_sentence(draw_words, sid, text):
+def _conllu_sentence(words, sid, text):
     out = [f"# sent_id = {sid}"] if sid is not None else []
     out += [f"# text = {text}"] if text is not None else []
-    for i, (w, u, h) in enumerate(draw_words, 1):
-        out.append("\t".join([str(i), w, w, u, "_", "_", h, "dep", "_", "_"]))
+    out += [_word_line(str(i), w, u, h) for i, (w, u, h) in enumerate(words, 1)]
     return out + [""]
 
 
 conllu_sentence = st.builds(
     _conllu_sentence,
     st.lists(
-        st.tuples(word, st.sampled_from(["NOUN", "VERB", "PUNCT"]), st.sampled_from(["_", "0", "1"])),
+        st.tuples(word, one_of_values("NOUN", "VERB", "PUNCT"), one_of_values("_", "0", "1")),
         min_size=1,
         max_size=4,
     ),
@@ -90,9 +102,9 @@ conllu_sentence = st.builds(
 
 
 VALID_LINES = {
-    "tagged": st.builds(lambda w, t: f"{w}\t{t}", word, st.sampled_from(["NOUN", "VERB", "X"])),
-    "xnli": st.builds(lambda a, b, c: f"{a}\t{b}\t{c}", word, word, st.sampled_from(["entailment", "neutral"])),
-    "pawsx": st.builds(lambda a, b, c: f"{a}\t{b}\t{c}", word, st.sampled_from(["NS", "b"]), st.sampled_from(["0", "1"])),
+    "tagged": joined("\t", word, one_of_values("NOUN", "VERB", "X")),
+    "xnli": joined("\t", word, word, one_of_values("entailment", "neutral")),
+    "pawsx": joined("\t", word, one_of_values("NS", "b"), one_of_values("0", "1")),
 }
 
 
@@ -131,13 +143,25 @@ def _tag_key(sents):
     return [(s.tokens, s.tags) for s in sents]
 
 
+def _nli_key(xs):
+    return [(x.premise, x.hypothesis, x.label, x.item) for x in xs]
+
+
+def _paws_key(xs):
+    return [(x.sentence1, x.sentence2, x.label, x.item) for x in xs]
+
+
+def _dict_key(es):
+    return [(e.src, e.tgt) for e in es]
+
+
 FORMATS = {
     "conllu": (U.read_conllu, U.write_conllu, _ud_key, conllu_line),
     "tagged": (G.read_tagged_tsv, G.write_tagged_tsv, _tag_key, tagged_line),
     "ner": (N.read_conll_ner, N.write_conll_ner, _tag_key, ner_line),
-    "xnli": (X.read_xnli_tsv, X.write_xnli_tsv, lambda xs: [(x.premise, x.hypothesis, x.label, x.item) for x in xs], nli_line),
-    "pawsx": (X.read_pawsx_tsv, X.write_pawsx_tsv, lambda xs: [(x.sentence1, x.sentence2, x.label, x.item) for x in xs], nli_line),
-    "muse": (M.read_dictionary, M.write_dictionary, lambda es: [(e.src, e.tgt) for e in es], dict_line),
+    "xnli": (X.read_xnli_tsv, X.write_xnli_tsv, _nli_key, nli_line),
+    "pawsx": (X.read_pawsx_tsv, X.write_pawsx_tsv, _paws_key, nli_line),
+    "muse": (M.read_dictionary, M.write_dictionary, _dict_key, dict_line),
 }
 
 
@@ -180,7 +204,8 @@ def test_bom_crlf_and_cr_variants_read_the_same(fmt, tmp):
         if lines and lines[0].startswith("\ufeff"):
             lines = ["x" + lines[0]]  + lines[1:]  # a leading U+FEFF is the BOM by the rule
         results = []
-        for end, bom in (("\n", False), ("\r\n", False), ("\r", False), ("\n", True), ("\r\n", True)):
+        variants = (("\n", False), ("\r\n", False), ("\r", False), ("\n", True), ("\r\n", True))
+        for end, bom in variants:
             p = tmp / f"{fmt}.variant"
             p.write_bytes(to_bytes(lines, end, bom, final))
             results.append(outcome(read, key, p))
@@ -196,16 +221,20 @@ def aligned_doc(draw):
     for _ in range(draw(st.integers(0, 5))):
         src = draw(st.lists(word, min_size=1, max_size=4))
         tgt = draw(st.lists(word, min_size=1, max_size=4))
-        text.append(" ".join(src) + draw(st.sampled_from([" ||| ", "|||", "  |||\t"])) + " ".join(tgt))
+        sep = draw(st.sampled_from([" ||| ", "|||", "  |||\t"]))
+        text.append(" ".join(src) + sep + " ".join(tgt))
         links = draw(
             st.lists(
-                st.tuples(st.integers(0, len(src) - 1), st.sampled_from("-p"), st.integers(0, len(tgt) - 1)),
+                st.tuples(
+                    st.integers(0, len(src) - 1), st.sampled_from("-p"), st.integers(0, len(tgt) - 1)
+                ),
                 max_size=4,
             )
         )
         gold.append(" ".join(f"{i}{k}{j}" for i, k, j in links))
     if draw(st.booleans()):
-        text = draw(st.lists(st.one_of(align_line, noise_line), max_size=6)) if draw(st.booleans()) else text
+        if draw(st.booleans()):
+            text = draw(st.lists(st.one_of(align_line, noise_line), max_size=6))
         gold = draw(st.lists(link_line, max_size=6)) if draw(st.booleans()) else gold
     return text, gold
 
