@@ -188,3 +188,23 @@ def test_offline_tokenizer_lone_marker_on_gold_chinese(tmp_path, data_root, caps
         assert st.fertility_with_marker == pytest.approx(st.fertility + st.lone_marker_share)
         assert st.continued_share_with_marker >= st.continued_share
     assert t.groups["pud"].stat("cmn").fertility == pytest.approx(1.2365, abs=1e-4)  # the published figure
+
+
+def test_every_help_example_parses_and_validates(tmp_path, monkeypatch, capsys, data_root):
+    """Each example of ``vocab --help`` builds a valid config (printed, nothing run); the
+    user-file example gets small files of its own."""
+    import shlex
+
+    from mbert_lab.cli.vocab_cmd import EPILOG
+
+    repo = S.Path(__file__).resolve().parent.parent
+    (tmp_path / "examples").symlink_to(repo / "examples")
+    (tmp_path / "de.txt").write_text("das Haus\n", encoding="utf-8")
+    (tmp_path / "zh.conllu").write_text("1\t房子\t房子\tNOUN\t_\t_\t0\troot\t_\t_\n\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    examples = [ln.split("#")[0].strip() for ln in EPILOG.splitlines() if ln.strip().startswith("mbert-lab vocab")]
+    assert len(examples) == 7
+    for ex in examples:
+        argv = shlex.split(ex)[1:] + ["--print-config"]
+        assert main(argv) == 0, ex
+        assert capsys.readouterr().out.startswith("[[study]]\nstudy = \"vocab\"")

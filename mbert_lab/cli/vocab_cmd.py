@@ -15,13 +15,13 @@ from .common import add_print_config, check_out, print_config, with_command
 EPILOG = """examples:
   mbert-lab vocab                                   # offline tokenizer: PUD (7 langs), alignment sets, Tatoeba
   mbert-lab vocab --tokenizer offline --tokenizer wordpiece-mirror --tatoeba none   # two tokenizers side by side
-  mbert-lab vocab --pud en,de,zh --tatoeba de,ja --tatoeba-max 200 --no-transfer-data
-  mbert-lab vocab --pud none --tatoeba none --alignment none --scores pos_scores.csv   # CSV: lang,score
-  mbert-lab vocab --scores results/transfer/pos/transfer.json --suite pud --measure seen_token
-  mbert-lab vocab --corpus de=de.txt --corpus zh=zh.conllu --no-transfer-data
-  mbert-lab vocab --corpus sentences.tsv --no-transfer-data          # lang<TAB>text rows
-  mbert-lab vocab --tokenizer bert-base-multilingual-cased           # online: mBERT's own WordPiece
+  mbert-lab vocab --pud en,de,zh --tatoeba de,ja --tatoeba-max 200 --alignment none --no-transfer-data
+  mbert-lab vocab --pud none --tatoeba none --alignment none --scores examples/vocab_pos_scores.csv
+  mbert-lab vocab --corpus examples/vocab_corpus.tsv --no-transfer-data      # lang<TAB>text rows
+  mbert-lab vocab --corpus de=de.txt --corpus zh=zh.conllu --no-transfer-data  # your own files
+  mbert-lab vocab --tokenizer bert-base-multilingual-cased           # online (Hugging Face hub)
 
+The de=de.txt / zh=zh.conllu example stands for the user's own files.
 tokenizers: 'offline' (the offline model's XLM-R SentencePiece), 'wordpiece-mirror[:SIZE]'
 (cased WordPiece trained here on a balanced Tatoeba sample, default 30000), or any Hugging Face
 id / local folder with a fast tokenizer. --pud takes any language whose
