@@ -391,6 +391,89 @@ def languages_by_family() -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in sorted(out.items())}
 
 
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class LanguageInfo:
+    """What the project knows of a language code, with a word for every gap.
+
+    Every field is a string: where the language table has nothing (a code that only a
+    dataset's file names use, such as the local-use codes ``qaa``-``qtz``), the field says
+    ``"unknown"``; a known language without an ISO 639-1 code says ``"none"`` there.
+    ``known`` says whether the table has the language; ``code`` is the code used to store
+    it (ISO 639-3 where known, else the code as given, lower-cased).
+    """
+
+    code: str
+    iso639_1: str
+    iso639_3: str
+    name: str
+    script: str
+    family: str
+    genus: str
+    status: str
+    known: bool
+
+    def to_dict(self) -> dict[str, object]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def _is_iso639_3_shape(c: str) -> bool:
+    return len(c) == 3 and c.isascii() and c.isalpha()
+
+
+def language_info(code: str) -> LanguageInfo:
+    """:class:`LanguageInfo` for any code: from the table where it knows the code, else
+    ``"unknown"`` in every field the table would fill.
+
+    >>> language_info("de").name, language_info("ang").iso639_1
+    ('German', 'none')
+    >>> i = language_info("qaa"); (i.code, i.iso639_3, i.name, i.family, i.known)
+    ('qaa', 'qaa', 'unknown', 'unknown', False)
+    """
+    c = str(code).strip().lower()
+    if is_known(c):
+        lang = get_language(c)
+        return LanguageInfo(
+            code=lang.code,
+            iso639_1=lang.part1 or "none",
+            iso639_3=(
+                lang.code if lang.is_iso639_3 else f"{UNKNOWN} ({lang.status} code {lang.code})"
+            ),
+            name=lang.name,
+            script=lang.script,
+            family=lang.family,
+            genus=lang.genus,
+            status=lang.status,
+            known=True,
+        )
+    return LanguageInfo(
+        code=c,
+        iso639_1=c if len(c) == 2 and c.isascii() and c.isalpha() else UNKNOWN,
+        iso639_3=c if _is_iso639_3_shape(c) else UNKNOWN,
+        name=UNKNOWN,
+        script=UNKNOWN,
+        family=UNKNOWN,
+        genus=UNKNOWN,
+        status=UNKNOWN,
+        known=False,
+    )
+
+
+def storage_code(code: str) -> str:
+    """The code a language is stored under: ISO 639-3 where the table knows it, else the
+    code itself (lower-cased), e.g. a local-use ``qaa`` or a dataset's own code.
+
+    >>> storage_code("de"), storage_code("QAA")
+    ('deu', 'qaa')
+    """
+    c = str(code).strip().lower()
+    return to_iso639_3(c) if is_known(c) else c
+
+
 __all__ = [
     "ALIASES",
     "FAMILY_SOURCE",
@@ -398,13 +481,17 @@ __all__ = [
     "SCRIPTS",
     "ConfigError",
     "Language",
+    "LanguageInfo",
     "LanguageTag",
+    "UNKNOWN",
     "all_codes",
     "family_of",
     "get_language",
     "is_known",
+    "language_info",
     "languages_by_family",
     "parse_language_tag",
+    "storage_code",
     "to_iso639_3",
     "unknown_language_error",
 ]

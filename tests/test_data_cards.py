@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mbert_lab.data import cards as C
-from mbert_lab.data import registry as R
+from mbert_lab.data import datasets as D
 from mbert_lab.errors import DataMissingError, InputError
 from mbert_lab.languages import is_known
 from tests._data_mirror import mirror_root
@@ -36,7 +36,7 @@ def test_every_card_is_valid_and_complete():
         assert all(c.url_for(p) or p in c.upstream.derived for p in c.files)
         assert c.languages and all(is_known(code) and len(code) == 3 for code in c.language_codes())
         assert c.citation.lstrip().startswith("@") and c.known_quirks and c.description
-        assert name in R.LOADERS, f"no loader registered for {name}"
+        assert name in D.LOADERS, f"no loader registered for {name}"
 
 
 def test_research_only_flags_follow_the_mirror_readme():

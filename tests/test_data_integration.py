@@ -10,7 +10,8 @@ from collections import Counter
 
 import pytest
 
-from mbert_lab.data import formats as F
+from mbert_lab.data import datasets as F
+from mbert_lab.data import splits as S
 from mbert_lab.data import registry as R
 from tests._data_mirror import mirror_root
 
@@ -32,6 +33,12 @@ def test_default_root_comes_from_the_environment(root, monkeypatch):
     monkeypatch.setenv("MBERT_LAB_DATA", str(root))
     assert R.dataset_dir("xnli") == root / "xnli"
     assert len(F.load_xnli("fr")) == 2490
+    # discovery: what is on disk is what the cards list (no extra files in the mirror)
+    assert F.available_languages("xnli") == ["ar", "de", "en", "es", "fr", "ru", "zh"]
+    assert F.available_languages("masakhaner-v1")[:3] == ["amh", "hau", "ibo"]
+    assert F.available_languages("muse") == ["de", "en", "es"]
+    assert F.discovered() == {}
+    assert all(s.extra == () for s in R.status(root=root))
 
 
 def test_tatoeba(root):
@@ -114,7 +121,7 @@ def test_xnli_and_pawsx(root):
         }
     premises = [x.premise for x in en]
     assert len(set(premises)) == 830
-    split = F.parallel_item_split(len(en), groups=premises, seed=0)
+    split = S.parallel_item_split(len(en), groups=premises, seed=0)
     assert {premises[i] for i in split.train}.isdisjoint({premises[i] for i in split.eval})
 
     card = R.card("paws-x")
@@ -184,7 +191,7 @@ def test_get_rebuilds_the_mirror_offline(root, tmp_path):
 
 def test_provenance_of_real_files(root):
     items = F.load_xnli("de", root=root)
-    prov = F.dataset_provenance(
+    prov = R.dataset_provenance(
         "xnli", {x.path for x in items}, split="dev", languages=["deu"], root=root
     )
     assert prov.files == {"xnli/dev-de.tsv": R.card("xnli").files["xnli/dev-de.tsv"]}

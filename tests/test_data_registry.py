@@ -202,15 +202,42 @@ def test_cli_list_get_card(world, capsys):
     assert cli_main(["data", "card", "tyo"]) == 2
     assert "did you mean 'toy'" in capsys.readouterr().err
     (world["root"] / "toy" / "a.txt").write_bytes(b"corrupted, longer\n")
-    assert cli_main(["data", "list"]) == 1
+    assert cli_main(["data", "list"]) == 2  # a failed verification is bad input: exit 2
+    assert "differs from its card" in capsys.readouterr().err
+
+
+def test_list_shows_extra_files(world, capsys):
+    R.get("toy")
+    for rel in ("toy/new.txt", "toy/sub/more.txt"):
+        (world["root"] / rel).write_text("x\ty\n", encoding="utf-8")
+    st = R.dataset_status("toy")
+    assert st.state == "present" and st.extra == ("toy/new.txt", "toy/sub/more.txt")
+    assert R.extra_files("toy") == ["toy/new.txt", "toy/sub/more.txt"]
+    assert cli_main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "toy: 2 extra files, not in the card: toy/new.txt, toy/sub/more.txt" in out
+
+
+def test_get_into_a_read_only_root_says_so(world, capsys, monkeypatch):
+    import tempfile
+
+    def deny(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", deny)
+    with pytest.raises(R.NotWritableError, match="not writable.*Permission denied"):
+        R.get("toy")
+    assert cli_main(["data", "get", "toy"]) == 2
+    err = capsys.readouterr().err
+    assert "not writable" in err and "internet" not in err
 
 
 def test_real_registry_names_and_loaders(monkeypatch):
     monkeypatch.delenv(C.CARDS_ENV, raising=False)
-    assert R.names() == sorted(R.LOADERS)
-    from mbert_lab.data import formats
+    from mbert_lab.data import datasets
 
-    assert R.loader("xnli") is formats.load_xnli
+    assert set(R.names()) <= set(datasets.LOADERS) == set(datasets.LAYOUTS)
+    assert datasets.loader("xnli") is datasets.load_xnli
     monkeypatch.setenv("MBERT_LAB_DATA", "/nonexistent/root")
     with pytest.raises(DataMissingError, match="mbert-lab data get xnli"):
-        formats.load_xnli("de")
+        datasets.load_xnli("de")

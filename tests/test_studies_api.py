@@ -98,6 +98,14 @@ def test_languages_normalised_to_639_3():
         normalise_langs("langs", "de,zz")
 
 
+def test_languages_valid_when_the_dataset_has_files(tmp_path):
+    (tmp_path / "xnli").mkdir()
+    (tmp_path / "xnli" / "dev-qaa.tsv").write_text("a\tb\tneutral\n")
+    assert normalise_langs("langs", "de,qaa", dataset="xnli", root=tmp_path) == ("deu", "qaa")
+    with pytest.raises(ConfigError, match=r"langs: unknown language 'qab': not in the language table and no xnli files for it under .* \(found: .*qaa"):
+        normalise_langs("langs", "qab", dataset="xnli", root=tmp_path)
+
+
 def test_output_dir_checks(tmp_path):
     f = tmp_path / "file"
     f.write_text("x")

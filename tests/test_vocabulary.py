@@ -5,8 +5,11 @@ Every expected value is worked out by hand in the comments from the toy vocabula
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -235,3 +238,204 @@ def test_wordpiece_mirror_cached_and_reproducible(tmp_path, monkeypatch):
     enc = a([["房子", "Haus"]], is_split_into_words=True, add_special_tokens=False)
     assert enc.tokens(0)[:2] == ["房", "子"]  # mBERT recipe: each CJK character is its own word
     assert enc.word_ids(0)[:2] == [0, 0]
+
+
+# ============================================================================ the vocab study
+
+
+def _conllu(path, sentences):
+    """A small CoNLL-U file: one sentence per word list (UPOS X)."""
+    rows = []
+    for i, words in enumerate(sentences, 1):
+        rows.append(f"# sent_id = s{i}")
+        rows += [f"{j}\t{w}\t{w}\tX\t_\t_\t0\troot\t_\t_" for j, w in enumerate(words, 1)]
+        rows.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def synthetic_root(tmp_path, monkeypatch):
+    """A data root with PUD files for fi, en and the local-use code qaa (none is in the card)."""
+    root = tmp_path / "data"
+    _conllu(root / "ud-pud" / "fi_pud-ud-test.conllu", [["talo", "on", "punainen"], ["hyvää", "päivää"]])
+    _conllu(root / "ud-pud" / "en_pud-ud-test.conllu", [["the", "house", "is", "red"], ["hello"]])
+    _conllu(root / "ud-pud" / "qaa_pud-ud-test.conllu", [["qqq", "aaa", "qaqaqa", "x"]])
+    monkeypatch.setenv("MBERT_LAB_DATA", str(root))
+    return root
+
+
+def test_config_normalises_codes_and_validates_every_field(tmp_path):
+    from mbert_lab.studies.vocabulary import VocabConfig
+
+    c = VocabConfig(pud="en,zh", tatoeba="de", alignment="en-fr", transfer_data=False)
+    assert c.pud == ("eng", "cmn") and c.tatoeba == ("deu",) and c.alignment == ("enfr",)
+    assert c.source == "eng" and VocabConfig.from_dict(c.to_dict()) == c
+    (tmp_path / "de.txt").write_text("das Haus\n", encoding="utf-8")
+    u = VocabConfig(corpora={"de": str(tmp_path / "de.txt")}, transfer_data=False)
+    assert u.corpora == (f"deu={tmp_path / 'de.txt'}",) and u.pud == () and u.tatoeba == () and u.alignment == ()
+    assert VocabConfig().pud == ("eng", "deu", "fra", "spa", "rus", "cmn", "ara") and VocabConfig().tatoeba == "all"
+    bad = [
+        (dict(tatoeba_max=0), ConfigError, "tatoeba_max: must be a whole number >= 1, got 0"),
+        (dict(n_boot=0), ConfigError, "n_boot: must be a whole number >= 1"),
+        (dict(seed=-1), ConfigError, "seed: must be a whole number >= 0"),
+        (dict(tokenizers=[]), ConfigError, "tokenizers: give at least one"),
+        (dict(tokenizers=["wordpiece-mirror:big"]), ConfigError, "use wordpiece-mirror or wordpiece-mirror:30000"),
+        (dict(pud="de,deu"), ConfigError, "pud: a language or set is listed twice"),
+        (dict(alignment="enfrr"), ConfigError, "did you mean 'enfr'"),
+        (dict(suite="dev"), ConfigError, "suite: unknown value 'dev'"),
+        (dict(measures=["seen"]), ConfigError, "measures: unknown value 'seen'"),
+        (dict(scores=str(tmp_path)), InputError, "scores: is a folder"),
+        (dict(scores=str(tmp_path / "de.txt"), transfer_data=False), ConfigError,
+         "seen_token, seen_type, jaccard, weighted_jaccard need the transfer data"),
+    ]
+    for kw, err, msg in bad:
+        with pytest.raises(err, match=re.escape(msg)):
+            VocabConfig(**kw)
+
+
+def test_pud_languages_are_found_on_disk_not_in_the_card(synthetic_root, tiny_sp_encoder):
+    from mbert_lab.studies.vocabulary import VocabConfig, VocabResult, vocab
+
+    c = VocabConfig(pud="fi,qaa,en", tatoeba="none", alignment="none", transfer_data=False)
+    assert c.pud == ("fin", "qaa", "eng")
+    with pytest.raises(ConfigError, match=re.escape(
+            f"pud: unknown language 'zz': not in the language table and no ud-pud files for it under "
+            f"{synthetic_root} (found: eng, fin, qaa)")):
+        VocabConfig(pud="zz", tatoeba="none", alignment="none")
+    with pytest.raises(ConfigError, match="pud: language 'deu' has no ud-pud files"):
+        VocabConfig(pud="de", tatoeba="none", alignment="none")
+    r = vocab(c, encoder=tiny_sp_encoder)
+    g = r.tokenizers[0].groups["pud"]
+    assert g.languages == ("fin", "qaa", "eng")
+    assert [s.n_words for s in g.stats] == [5, 4, 5] and [s.n_sentences for s in g.stats] == [2, 1, 2]
+    assert r.language_names == {"eng": "English", "fin": "Finnish", "qaa": "unknown"}
+    assert r.segmentation()["pud"]["fin"].startswith("gold (UD words")
+    ds = r.provenance.datasets[0]
+    assert ds.name == "ud-pud" and sorted(ds.files) == [f"ud-pud/{x}_pud-ud-test.conllu" for x in ("en", "fi", "qaa")]
+    loaded = VocabResult.load(r.save(synthetic_root.parent / "out"))
+    assert loaded.to_dict() == r.to_dict() and loaded.tokenizers[0].groups["pud"].stat("qaa") == g.stat("qaa")
+
+
+def test_correlation_uses_every_scored_language_with_a_corpus(synthetic_root, tmp_path, tiny_sp_encoder):
+    """Scores for 7 languages: every one with a corpus is used (PUD or the user's files), and
+    each left-out language comes with its reason."""
+    from mbert_lab.studies.vocabulary import VocabConfig, vocab
+
+    (tmp_path / "de.txt").write_text("Der schnelle braune Fuchs springt\nHallo Welt\n", encoding="utf-8")
+    (tmp_path / "s.tsv").write_text("zh\t敏捷的 棕色 狐狸\nru\tБыстрая коричневая лиса прыгает\n", encoding="utf-8")
+    scores = tmp_path / "scores.csv"
+    scores.write_text("lang,score\nfi,70\nqaa,60\nde,88\nzh,69\nru,85\nen,95\nsw,50\n", encoding="utf-8")
+    c = VocabConfig(pud="fi,qaa,en", corpora=[f"de={tmp_path / 'de.txt'}", str(tmp_path / "s.tsv")],
+                    transfer_data=False, scores=str(scores), measures=["fertility", "distinct_subwords"], n_boot=100)
+    t = vocab(c, encoder=tiny_sp_encoder).tokenizers[0]
+    f = t.correlation("fertility")
+    assert f.languages == ("deu", "fin", "qaa", "rus")
+    assert f.corpus == {"deu": "corpus", "fin": "pud", "qaa": "pud", "rus": "corpus"}
+    assert f.x == tuple(t.groups[f.corpus[k]].stat(k).fertility for k in f.languages)
+    assert f.y == (88.0, 70.0, 60.0, 85.0)
+    assert f.excluded["eng"] == "the source (training) language"
+    assert f.excluded["swa"] == "no corpus for it (give one with corpora / --corpus)"
+    assert f.excluded["cmn"].startswith("word measure not comparable: whitespace (ASCII space) of an unspaced script")
+    d = t.correlation("distinct_subwords")
+    assert d.languages == ("cmn", "deu", "fin", "qaa", "rus") and set(d.excluded) == {"eng", "swa"}
+    import scipy.stats
+
+    assert d.pearson == pytest.approx(scipy.stats.pearsonr(d.x, d.y)[0])
+
+
+def test_read_scores_csv_and_json(tmp_path):
+    from mbert_lab.studies.vocabulary import read_scores, scores_by_code
+
+    (tmp_path / "s.csv").write_text("\ufefflang,score\r\nde,80.5\r\nfr,81\r\n", encoding="utf-8")
+    assert read_scores(tmp_path / "s.csv") == {"de": 80.5, "fr": 81.0}
+    (tmp_path / "bad.csv").write_text("lang,score\nde,high\n", encoding="utf-8")
+    with pytest.raises(InputError, match="bad.csv:2"):
+        read_scores(tmp_path / "bad.csv")
+    rec = {"schema_version": "1.0", "kind": "transfer", "payload": {
+        "task": "udpos", "per_language": {"de": {"accuracy": 0.8, "n": 10}, "zh": {"accuracy": 0.6, "n": 9}}}}
+    (tmp_path / "r.json").write_text(json.dumps(rec), encoding="utf-8")
+    assert read_scores(tmp_path / "r.json") == {"de": 0.8, "zh": 0.6}
+    assert read_scores(tmp_path / "r.json", field="n") == {"de": 10.0, "zh": 9.0}
+    with pytest.raises(InputError, match="no per-language scores"):
+        read_scores(tmp_path / "r.json", field="f1")
+    assert scores_by_code({"de": 1.0, "zh": 2.0, "qaa": 3.0}, "x") == {"deu": 1.0, "cmn": 2.0, "qaa": 3.0}
+    with pytest.raises(InputError, match="two scores for language 'deu'"):
+        scores_by_code({"de": 1.0, "deu": 2.0}, "x")
+
+
+def test_read_scores_from_a_transfer_results_file(tmp_path):
+    """The layout of ``mbert-lab transfer`` results: suites -> per_language -> mean (0..100)."""
+    from mbert_lab.studies.vocabulary import read_scores
+
+    per = lambda a, b: {"en": {"mean": 95.0, "sd": 0.1}, "de": {"mean": a, "sd": 1.0}, "zh": {"mean": b, "sd": 2.0}}  # noqa: E731
+    rec = {"schema_version": "1.0", "kind": "transfer", "payload": {
+        "task": "pos", "metric": "accuracy", "primary_suite": "pud", "per_language": per(80.0, 50.0),
+        "suites": {"pud": {"per_language": per(80.0, 50.0)}, "xtreme-dev": {"per_language": per(85.0, 60.0)}}}}
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps(rec), encoding="utf-8")
+    assert read_scores(f) == {"en": 95.0, "de": 80.0, "zh": 50.0}
+    assert read_scores(f, suite="xtreme-dev") == {"en": 95.0, "de": 85.0, "zh": 60.0}
+    assert read_scores(f, field="sd", suite="pud")["zh"] == 2.0
+    with pytest.raises(InputError, match="no suite 'ud'"):
+        read_scores(f, suite="ud")
+
+
+def test_user_corpus_readers(tmp_path):
+    """CoNLL-U: syntactic words ('du' = 'de' + 'le'); plain lines: ASCII spaces only."""
+    from mbert_lab.studies.vocabulary import read_conllu_words, read_lines_words
+
+    p = tmp_path / "x.conllu"
+    rows = ["# sent_id = 1", "1-2\tdu\t_\t_\t_\t_\t_\t_\t_\t_", "1\tde\tde\tADP\t_\t_\t0\troot\t_\t_",
+            "2\tle\tle\tDET\t_\t_\t1\tdet\t_\t_", "2.1\tvide\t_\t_\t_\t_\t_\t_\t_\t_",
+            "3\tpain\tpain\tNOUN\t_\t_\t1\tobj\t_\t_", "", "1\t中国\t中国\tPROPN\t_\t_\t0\troot\t_\t_", ""]
+    p.write_text("\n".join(rows), encoding="utf-8")
+    assert read_conllu_words(p) == [("de", "le", "pain"), ("中国",)]
+    (tmp_path / "bad.conllu").write_text("1\tx\n", encoding="utf-8")
+    with pytest.raises(InputError, match="bad.conllu:1"):
+        read_conllu_words(tmp_path / "bad.conllu")
+    t = tmp_path / "t.txt"
+    t.write_text("\ufeffa b  c\r日本\u3000語\n", encoding="utf-8")
+    assert read_lines_words(t) == [("a", "b", "c"), ("日本\u3000語",)]
+
+
+def test_demo_section_calls_the_study(tmp_path, tiny_sp_encoder):
+    from types import SimpleNamespace
+
+    from mbert_lab.demo.vocabulary import section
+    from mbert_lab.studies.vocabulary import VocabResult
+
+    parallel = {
+        "de": [("The dog", "Der Hund"), ("Hello world", "Hallo Welt")],
+        "zh": [("The dog", "狗"), ("Hello world", "你好世界")],
+    }
+    ctx = SimpleNamespace(encoder=tiny_sp_encoder, parallel=parallel, out=tmp_path)
+    text = section(ctx)
+    r = VocabResult.load(tmp_path / "vocabulary")
+    g = r.tokenizers[0].groups["corpus"]
+    assert g.languages == ("eng", "deu", "cmn") and [s.n_words for s in g.stats] == [4, 4, 2]
+    assert g.stat("cmn").word_measures_comparable is False  # Han split on spaces is not a segmentation
+    lo = min(g.stats[:2], key=lambda s: s.fertility)
+    assert f"from {lo.fertility:.2f} ({lo.lang})" in text and "Jaccard" in text
+    assert (tmp_path / "vocabulary" / "overlap_jaccard.png").exists()
+    assert (tmp_path / "vocabulary" / "fertility.svg").exists()
+
+
+@pytest.mark.integration
+def test_example_study_file_runs(data_root, monkeypatch):
+    """examples/vocab.toml through the study-file loader: the published PUD fertilities."""
+    from mbert_lab.config import load_study_file
+    from mbert_lab.studies import run_config
+
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(repo)
+    (d,) = load_study_file("examples/vocab.toml")
+    t = run_config(d.config).tokenizers[0]
+    pud = t.groups["pud"]
+    assert pud.languages == ("deu", "fra", "cmn", "ara")
+    assert [s.fertility for s in pud.stats] == pytest.approx([1.376, 1.325, 1.237, 1.433], abs=6e-4)  # stop-8 note
+    assert t.groups["tatoeba"].stat("jpn").word_measures_comparable is False
+    assert t.groups["alignment"].stat("jpn").word_measures_comparable is True
+    c = t.correlation("fertility")
+    assert c.languages == ("ara", "cmn", "deu", "fra") and c.y == (75.9, 69.0, 88.5, 88.2)
+    assert set(c.excluded) == {"spa", "rus"}

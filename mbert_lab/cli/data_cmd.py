@@ -1,6 +1,6 @@
 """``mbert-lab data``: list, fetch and describe the datasets.
 
-    mbert-lab data list [--verify]     # present / missing / checksum mismatch, licences
+    mbert-lab data list [--verify]     # present / missing / mismatch, licences, extra files
     mbert-lab data get NAME [--force]  # download from the card's URLs, sha256-checked
     mbert-lab data card NAME [--raw]   # print a data card
 
@@ -23,7 +23,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--data-root", default=None, help="data root (default: $MBERT_LAB_DATA)")
     sub = p.add_subparsers(dest="data_command", metavar="ACTION")
 
-    ls = sub.add_parser("list", help="which datasets are present, missing or corrupted")
+    ls = sub.add_parser(
+        "list",
+        help="which datasets are present, missing or corrupted, and what else is there",
+        description="Exit status 2 when a file differs from its card (size, or sha256 with "
+        "--verify). Files in a dataset's folder that its card does not list, and datasets "
+        "found in the upstream layout without a card (e.g. ner/masakhaner-v2), are listed.",
+    )
     ls.add_argument(
         "--verify", action="store_true", help="compute every file's sha256 (default: sizes only)"
     )
@@ -81,6 +87,7 @@ def run_list(args: argparse.Namespace) -> int:
     for r in table:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     print(f"\ndata root: {root or data_root()}")
+    _print_extra(rows, root)
     bad = [s for s in rows if s.state == "mismatch"]
     for s in bad:
         print(f"{s.name}: differs from its card: {', '.join(s.mismatched[:5])}", file=sys.stderr)
@@ -91,7 +98,26 @@ def run_list(args: argparse.Namespace) -> int:
         print(
             "research-only datasets may not be used commercially; see `mbert-lab data card NAME`."
         )
-    return 1 if bad else 0
+    return 2 if bad else 0
+
+
+def _print_extra(rows, root) -> None:
+    """Files the cards do not list, and datasets found on disk without a card."""
+    from mbert_lab.data import datasets
+
+    for s in rows:
+        if s.extra:
+            more = f", ... ({len(s.extra) - 8} more)" if len(s.extra) > 8 else ""
+            print(
+                f"{s.name}: {len(s.extra)} extra file{'s' if len(s.extra) != 1 else ''}, "
+                f"not in the card: {', '.join(s.extra[:8])}{more}"
+            )
+    for name, files in datasets.discovered(root).items():
+        langs = datasets.available_languages(name, root)
+        print(
+            f"{name}: {len(files)} file{'s' if len(files) != 1 else ''} in the upstream layout, "
+            f"no card" + (f" (languages: {', '.join(langs)})" if langs else "")
+        )
 
 
 def run_get(args: argparse.Namespace) -> int:

@@ -1,12 +1,19 @@
-"""Datasets: data cards, the registry of the data mirror, and loaders for every format.
+"""Datasets: pure readers, the dataset catalogue, data cards and the registry.
 
+- :mod:`mbert_lab.data.readers`: pure parsers, one module per format (no catalogue or
+  registry import): ``text`` (the line rule), ``pairs``, ``tsv``, ``alignment``,
+  ``conllu``, ``tagged``, ``ner``, ``nli``, ``muse``, ``parallel``.
+- :mod:`mbert_lab.data.datasets`: the catalogue, the only code that builds dataset paths:
+  ``load_tatoeba``, ``load_pud``, ``load_ud``, ``load_udpos``, ``load_xnli``,
+  ``load_pawsx``, ``load_ner``, ``load_muse``, ``load_gold_alignment``, discovery
+  (``available_languages``, ``check_language``) from what is on disk.
+- :mod:`mbert_lab.data.splits`: ``parallel_item_split``, ``to_records``, ``to_hf_dataset``.
 - :mod:`mbert_lab.data.cards`: parse and validate ``data_cards/<name>.md``.
-- :mod:`mbert_lab.data.registry`: name -> card -> files in ``$MBERT_LAB_DATA``;
-  ``status()``, ``get(name)``, ``dataset_provenance(name, files)``.
-- :mod:`mbert_lab.data.formats`: ``load_tatoeba``, ``load_pud``, ``load_udpos``,
-  ``load_xnli``, ``load_pawsx``, ``load_ner``, ``load_muse``, ``load_gold_alignment`` and
-  the generic readers behind them.
+- :mod:`mbert_lab.data.registry`: name -> card -> files; ``status()``, ``get(name)``,
+  ``dataset_provenance(name, files)``.
+- :mod:`mbert_lab.data.formats`: the former home of most of these names (re-exports only).
 
+Import order (no cycle): readers <- cards <- registry <- datasets <- splits <- formats.
 The submodules are imported on first use (``from mbert_lab.data import load_xnli`` works).
 """
 
@@ -15,15 +22,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_REGISTRY = ("names", "card", "dataset_dir", "status", "get", "dataset_provenance", "loader")
+_SUBMODULES = ("cards", "registry", "formats", "datasets", "splits", "readers", "embedded")
+_REGISTRY = ("names", "card", "dataset_dir", "status", "get", "dataset_provenance")
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("cards", "registry", "formats"):
+    if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     if name in _REGISTRY:
         return getattr(importlib.import_module(f"{__name__}.registry"), name)
-    formats = importlib.import_module(f"{__name__}.formats")
-    if name in formats.__all__:
-        return getattr(formats, name)
+    for mod in ("datasets", "splits", "formats"):
+        m = importlib.import_module(f"{__name__}.{mod}")
+        if name in m.__all__:
+            return getattr(m, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

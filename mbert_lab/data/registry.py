@@ -1,4 +1,7 @@
-"""Dataset registry: name -> data card -> files in the data root -> loader.
+"""Dataset registry: name -> data card -> its files in the data root (status, download,
+checksums, provenance). It knows the cards' file lists only; the catalogue of what is on
+disk and the loaders are :mod:`mbert_lab.data.datasets` (which imports this module, never
+the other way round).
 
 >>> sorted(names())[:3]
 ['conll2003-en', 'masakhaner-v1', 'muse']
@@ -19,25 +22,11 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from ..errors import DataMissingError, InputError, MbertLabError, choice_error
+from ..errors import DataMissingError, InputError, MbertLabError
 from ..paths import data_root
 from .cards import DataCard, get_card, load_cards
-
-# name -> "function in mbert_lab.data.formats" that loads it (called with keyword args).
-LOADERS: dict[str, str] = {
-    "tatoeba": "load_tatoeba",
-    "ud-pud": "load_pud",
-    "xtreme-udpos": "load_udpos",
-    "word-alignment": "load_gold_alignment",
-    "muse": "load_muse",
-    "xnli": "load_xnli",
-    "paws-x": "load_pawsx",
-    "conll2003-en": "load_ner",
-    "masakhaner-v1": "load_ner",
-}
-
 
 class ChecksumError(MbertLabError):
     """A file's content does not match the sha256 its data card gives."""
@@ -59,14 +48,6 @@ def card(name: str) -> DataCard:
 def dataset_dir(name: str, root: str | Path | None = None) -> Path:
     """The folder of a dataset in the data root (it may not exist yet)."""
     return _root(root) / card(name).folder
-
-
-def loader(name: str) -> Callable[..., Any]:
-    """The loader function of a dataset (see :mod:`mbert_lab.data.formats`)."""
-    card(name)
-    from . import formats
-
-    return getattr(formats, LOADERS[name])
 
 
 def _root(root: str | Path | None) -> Path:
@@ -117,15 +98,18 @@ def dataset_provenance(
     with their sha256 (paths relative to the data root where they are inside it).
 
     ``files`` may be absolute paths or paths relative to the data root; ``None`` means
-    every file of the dataset's card.
+    every file of the dataset's card. A dataset without a card (found on disk, e.g.
+    ``masakhaner-v2``) needs ``files``.
 
     >>> # prov = dataset_provenance("xnli", [r.path for r in load_xnli("de")][:1], split="dev")
     """
     from ..results import DatasetProvenance
 
     r = _root(root)
-    c = card(name)
-    chosen = list(c.files) if files is None else list(files)
+    if files is None:
+        chosen = list(card(name).files)
+    else:
+        chosen = list(files)
     out: dict[str, str] = {}
     for f in chosen:
         p = Path(f)
@@ -152,7 +136,8 @@ class DatasetStatus:
 
     ``state``: ``present`` (all files, sizes match; with ``verified`` also sha256),
     ``missing`` (no file), ``partial`` (some files), ``mismatch`` (a file whose size or
-    sha256 differs from the card).
+    sha256 differs from the card). ``extra``: files in the dataset's folder that the card
+    does not list (see :func:`extra_files`).
     """
 
     name: str
@@ -166,6 +151,7 @@ class DatasetStatus:
     research_only: bool
     folder: str
     total_bytes: int
+    extra: tuple[str, ...] = ()
 
 
 def dataset_status(
@@ -207,7 +193,25 @@ def dataset_status(
         research_only=bool(c.licence.research_only),
         folder=c.folder,
         total_bytes=c.total_bytes,
+        extra=tuple(extra_files(name, r)),
     )
+
+
+def extra_files(name: str, root: str | Path | None = None) -> list[str]:
+    """Files under a dataset's folder that its card does not list (root-relative, sorted):
+    data the user added in the upstream layout (more languages, pairs, splits)."""
+    c = card(name)
+    r = _root(root)
+    top = r / c.folder
+    known = set(c.files)
+    out = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames.sort()
+        for f in filenames:
+            rel = (Path(dirpath) / f).relative_to(r).as_posix()
+            if rel not in known:
+                out.append(rel)
+    return sorted(out)
 
 
 def status(verify: bool = False, root: str | Path | None = None) -> list[DatasetStatus]:
@@ -256,6 +260,26 @@ def _write_verified(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+class NotWritableError(MbertLabError):
+    """The data root (or a dataset folder in it) cannot be written."""
+
+
+def check_writable(folder: Path) -> None:
+    """Raise :class:`NotWritableError` unless files can be created in ``folder`` (made if
+    missing): the test creates and removes a temporary file, so read-only mounts count."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".write-test.", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        why = e.strerror or type(e).__name__
+        raise NotWritableError(
+            f"the data root is not writable: cannot create files in {folder} ({why}); "
+            "choose another root with --data-root or $MBERT_LAB_DATA"
+        ) from None
 
 
 def _iter_url(opener: Opener, url: str, chunk: int = 1 << 16) -> Iterable[bytes]:
@@ -313,6 +337,7 @@ def get(
     done: list[str] = []
     built: list[str] = []
     kept: list[str] = []
+    check_writable(r / c.folder)
     order = [p for p in sorted(c.files) if p not in c.upstream.derived] + sorted(c.upstream.derived)
     for rel in order:
         sha = c.files[rel]
@@ -340,6 +365,11 @@ def get(
             progress(f"downloading {url}")
         try:
             _write_verified(dest, _iter_url(op, url), sha, c.file_sizes.get(rel), f"{name}: {url}")
+        except PermissionError as e:
+            raise NotWritableError(
+                f"the data root is not writable: cannot write {dest} ({e.strerror}); "
+                "choose another root with --data-root or $MBERT_LAB_DATA"
+            ) from None
         except OSError as e:
             raise DataMissingError(
                 f"{name}: cannot download {url}: {e} (no internet access?)"
@@ -368,17 +398,18 @@ def verify(name: str, root: str | Path | None = None) -> DatasetStatus:
 
 
 __all__ = [
-    "LOADERS",
     "ChecksumError",
     "DatasetStatus",
     "GetReport",
+    "NotWritableError",
     "card",
+    "check_writable",
     "dataset_dir",
     "dataset_provenance",
     "dataset_status",
+    "extra_files",
     "file_sha256",
     "get",
-    "loader",
     "names",
     "require_file",
     "status",

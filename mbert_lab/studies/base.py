@@ -222,11 +222,15 @@ def resolve_layers(spec: str | tuple[int, ...], num_layers: int, name: str = "la
     return tuple(spec)  # type: ignore[arg-type]
 
 
-def normalise_langs(name: str, values: Any, *, known_extra: Sequence[str] = ()) -> tuple[str, ...]:
-    """Language codes (ISO 639-1 or 639-3, a comma string or a list) -> ISO 639-3 codes.
+def normalise_langs(name: str, values: Any, *, known_extra: Sequence[str] = (),
+                    dataset: str | None = None, root: Any = None) -> tuple[str, ...]:
+    """Language codes (ISO 639-1 or 639-3, a comma string or a list) -> stored codes
+    (ISO 639-3 where the language table knows the code).
 
-    A code is valid when the language table knows it or it is in ``known_extra`` (codes
-    that a dataset has files for under the data root, or that a user's file names)."""
+    A code is valid when the language table knows it, when it is in ``known_extra`` (codes a
+    user's file names), or when ``dataset`` has files for it under the data root ``root``;
+    otherwise ``unknown language 'zz': not in the language table and no <dataset> files for
+    it under <root> (found: ...)``."""
     from ..languages import is_known, to_iso639_3
 
     if values is None:
@@ -241,6 +245,13 @@ def normalise_langs(name: str, values: Any, *, known_extra: Sequence[str] = ()) 
             raise ConfigError(f"{name}: empty language code")
         if v in extra:
             out.append(v)
+        elif dataset is not None:
+            from ..data.datasets import check_language
+
+            try:
+                out.append(check_language(dataset, v, root))
+            except ConfigError as e:
+                raise ConfigError(f"{name}: {e}") from None
         elif is_known(v):
             out.append(to_iso639_3(v))
         else:

@@ -43,7 +43,7 @@ def _exists(path: Path) -> Path:
 
 def read_word_tag_tsv(path: str | Path) -> list[TokenExample]:
     """XTREME UD-POS layout: ``word<TAB>TAG`` per line (UPOS checked), blank line between sentences."""
-    from ..data.formats import read_tagged_tsv
+    from ..data.readers.tagged import read_tagged_tsv
 
     return [TokenExample(s.tokens, s.tags, i) for i, s in enumerate(read_tagged_tsv(_exists(Path(path))))]
 
@@ -51,14 +51,14 @@ def read_word_tag_tsv(path: str | Path) -> list[TokenExample]:
 def read_conll_ner(path: str | Path) -> list[TokenExample]:
     """CoNLL NER: ``token label`` per line, IOB2 (a stray ``I-X`` is read as ``B-X``, as
     seqeval scores it), blank line between sentences; ``-DOCSTART-`` dropped."""
-    from ..data.formats import read_conll_ner as _read
+    from ..data.readers.ner import read_conll_ner as _read
 
     return [TokenExample(s.tokens, s.tags, i) for i, s in enumerate(_read(_exists(Path(path))))]
 
 
 def read_conllu_upos(path: str | Path) -> list[TokenExample]:
     """CoNLL-U: FORM and UPOS of each syntactic word (multi-word ranges, empty nodes skipped)."""
-    from ..data.formats import read_conllu
+    from ..data.readers.conllu import read_conllu
 
     return [TokenExample(s.words, s.upos, i) for i, s in enumerate(read_conllu(_exists(Path(path))))]
 
@@ -67,7 +67,7 @@ def read_pair_tsv(path: str | Path) -> list[PairExample]:
     """XTREME XNLI / PAWS-X layout ``a<TAB>b<TAB>label``; item = row index. PAWS-X rows whose
     translation is the 'NS' placeholder keep their item index and are marked by ``text_a``
     or ``text_b`` == 'NS' (see :func:`is_untranslated`)."""
-    from ..data.formats import read_lines
+    from ..data.readers.text import read_lines
 
     path = _exists(Path(path))
     out: list[PairExample] = []
@@ -82,7 +82,7 @@ def read_pair_tsv(path: str | Path) -> list[PairExample]:
 
 
 def is_untranslated(ex: PairExample) -> bool:
-    from ..data.formats import PAWSX_UNTRANSLATED
+    from ..data.readers.nli import PAWSX_UNTRANSLATED
 
     return ex.text_a == PAWSX_UNTRANSLATED or ex.text_b == PAWSX_UNTRANSLATED
 
@@ -131,7 +131,7 @@ def split_parallel_items(
     """
     if n_items < 2:
         raise ConfigError(f"a parallel split needs at least 2 items, got {n_items}")
-    from ..data.formats import parallel_item_split
+    from ..data.splits import parallel_item_split
 
     sp = parallel_item_split(n_items, train_fraction=train_fraction, seed=seed, groups=groups)
     train, ev = list(sp.train), list(sp.eval)
