@@ -48,7 +48,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("extract-empty-file", ["extract", "--file", "{d}/empty.txt", "--out", "{o}/v.npz"], "empty.txt: no sentences"),
     ("extract-blank-line", ["extract", "--file", "{d}/blank.txt", "--out", "{o}/v.npz"], "blank.txt:2: blank line"),
     ("extract-latin1", ["extract", "--file", "{d}/latin1.txt", "--out", "{o}/v.npz"], "latin1.txt:2: not valid UTF-8"),
-    ("extract-bad-utf8-text", ["extract", "--text", BAD_UTF8_ARG, "--out", "{o}/v.npz"], "not valid UTF-8"),
+    ("extract-bad-utf8-text", ["extract", "--text", BAD_UTF8_ARG, "--out", "{o}/v.npz"], "--text: not valid UTF-8"),
     ("extract-empty-text", ["extract", "--text", " ", "--out", "{o}/v.npz"], "texts[1]: empty text"),
     ("extract-bad-output", [*EXTRACT[:-2], "--outputs", "sentence,words", "--out", "{o}/v.npz"], "outputs: unknown value 'words'"),
     ("extract-bad-pooling", [*EXTRACT, "--word-pooling", "max"], "word_pooling: unknown value 'max'"),
@@ -87,7 +87,9 @@ MODEL_OPTION_CASES: list[tuple[str, list[str], str]] = [
     ("layers-word", ["--layers", "eight"], "layers: bad value 'eight'"),
     ("layers-negative", ["--layers", "-1"], "layers: layers are >= 0"),
     ("layers-twice", ["--layers", "4,4"], "layers: a layer is listed twice"),
-    ("model-bad-utf8", ["--model", BAD_UTF8_ARG], "model: not valid UTF-8"),
+    ("model-bad-utf8", ["--model", BAD_UTF8_ARG], "not valid UTF-8"),
+    ("revision-offline", ["--revision", "main"], "revision: the offline model is built locally"),
+    ("model-missing-folder", ["--model", "./no/such/model"], "no such folder"),
 ]
 for cmd, base in MODEL_COMMANDS.items():
     for cid, extra, frag in MODEL_OPTION_CASES:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from ..io import file_mode
 from ..errors import DataMissingError, InputError, MbertLabError
 from ..paths import data_root
 from .cards import DataCard, get_card, load_cards
@@ -242,6 +243,7 @@ def _write_verified(
     n = 0
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), file_mode())  # downloads follow the umask, not mkstemp's 0600
             for b in chunks:
                 h.update(b)
                 n += len(b)

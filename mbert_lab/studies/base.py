@@ -347,6 +347,15 @@ class EncoderOptions(StudyConfig):
     def validate(self) -> None:
         super().validate()
         check_text("model", self.model)
+        from ..models.registry import _looks_like_path, check_model_revision
+
+        check_model_revision(self.model, self.revision)
+        if self.model not in ("offline",) and _looks_like_path(self.model):
+            local = Path(self.model).expanduser()
+            if not local.exists():
+                raise InputError("model: no such folder (a hub id is 'name' or 'org/name')", local)
+            if not local.is_dir():
+                raise InputError("model: expected a model folder, got a file", local)
         check_count("batch_size", self.batch_size, maximum=65536)
         check_count("max_length", self.max_length, minimum=8, allow_none=True)
         check_count("threads", self.threads, maximum=1024, allow_none=True)
