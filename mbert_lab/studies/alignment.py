@@ -122,6 +122,8 @@ class AlignConfig(AlignOptions):
 
     def normalise(self) -> None:
         super().normalise()
+        if isinstance(self.pairs, (str, bytes)):
+            raise ConfigError("pairs: expected a list of (source, target) pairs; for a file use pairs_file")
         self._set("pairs", tuple(tuple(p) if isinstance(p, (list, tuple)) else p for p in self.pairs or ()))
         self._set("pairs", tuple(tuple(tuple(s) if isinstance(s, list) else s for s in p)
                                  if isinstance(p, tuple) else p for p in self.pairs))
