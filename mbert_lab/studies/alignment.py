@@ -100,7 +100,8 @@ class AlignOptions(EncoderOptions):
 
     @property
     def pooling(self) -> str:
-        return "subword vectors" + (" incl. lone '▁' pieces" if self.keep_lone_marker else ", lone '▁' pieces left out")
+        lone = " incl. lone '▁' pieces" if self.keep_lone_marker else ", lone '▁' pieces left out"
+        return "subword vectors" + lone
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -663,7 +664,8 @@ class AlignEvalResult(StudyResult):
         if pp.is_file():
             from ..data.readers.text import read_lines
 
-            res = dataclasses.replace(res, per_pair=tuple(PairScore(**json.loads(x)) for x in read_lines(pp, blank="skip")))
+            per = tuple(PairScore(**json.loads(x)) for x in read_lines(pp, blank="skip"))
+            res = dataclasses.replace(res, per_pair=per)
         return res
 
     def table_lines(self) -> list[str]:
@@ -723,7 +725,8 @@ def _score_set(config: AlignEvalConfig, gs: GoldSet, src: Any, tgt: Any, layers:
     return rows, per, counts
 
 
-def _best_layers(gs: GoldSet, counts: dict[tuple[str, str], dict[int, Any]], rows: Sequence[EvalRow]) -> list[BestLayer]:
+def _best_layers(gs: GoldSet, counts: dict[tuple[str, str], dict[int, Any]],
+                 rows: Sequence[EvalRow]) -> list[BestLayer]:
     """Per (level, method): the layer with the lowest AER on the dev pairs, scored on the test pairs."""
     dev = [k - 1 for k in gs.info.dev_pairs]
     if not dev:
@@ -766,7 +769,8 @@ def _eval_predictions(config: AlignEvalConfig, gs: GoldSet) -> AlignEvalResult:
                     mean_confidence=None, mean_coverage=None),)
     per = tuple(PairScore(gs.name, "file", None, "file", k + 1, "all", **_scores_of(s), confidence=None, coverage=None)
                 for k, s in enumerate(ev.per_pair))
-    prov = make_provenance(config, datasets=[gs.provenance, file_provenance("predictions", [config.pred])])  # type: ignore[list-item]
+    pred_prov = file_provenance("predictions", [config.pred])  # type: ignore[list-item]
+    prov = make_provenance(config, datasets=[gs.provenance, pred_prov])
     info = dataclasses.replace(gs.info, dev_pairs=())
     return AlignEvalResult(provenance=prov, mode="predictions", golds=(info,), layers=(), methods=(), levels=(),
                            split=SplitInfo(config.seed, config.dev_fraction, "none", "all",
