@@ -49,13 +49,11 @@ def peak_rss_mb() -> float:
 
 
 def load_sets(names: list[str], limit: int | None) -> dict:
-    from mbert_lab.cli.align_cmd import gold_pairs, load_gold
+    from mbert_lab.studies.alignment import load_gold
 
     out = {}
     for name in names:
-        gold = gold_pairs(load_gold(name)[0])
-        n = limit or len(gold)
-        gold = gold[:n]
+        gold = load_gold(name, limit=limit).pairs
         out[name] = ([list(g.src) for g in gold], [list(g.tgt) for g in gold], gold)
     return out
 
@@ -65,8 +63,8 @@ def worker_ours(args: argparse.Namespace) -> dict:
 
     torch.set_num_threads(args.threads)
     from mbert_lab.analyses.alignment import align_pairs
-    from mbert_lab.cli.align_cmd import encode_pairs
     from mbert_lab.models.registry import load_encoder
+    from mbert_lab.studies.alignment import encode_pairs
 
     enc = load_encoder(args.model)
     data = load_sets(args.sets, args.limit)

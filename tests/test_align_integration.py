@@ -3,23 +3,23 @@ figures and the SimAlign comparison are in benchmarks/align_bench.py, not in tes
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
 import pytest
 
 from mbert_lab.analyses import alignment as al
 from mbert_lab.analyses.alignment import Method
-from mbert_lab.cli import main
-from mbert_lab.cli.align_cmd import encode_pairs, gold_pairs, load_gold
+from mbert_lab.studies.alignment import AlignEvalConfig, align_eval, encode_pairs, load_gold
 
 pytestmark = pytest.mark.integration
 
+ROOT = Path(__file__).resolve().parent.parent
 N = 30
 LAYER = 7
 
 
-def test_enfr_30_pairs_layer7_sane_and_equal_to_cli(offline_encoder, data_root, tmp_path, capsys):
-    gold = gold_pairs(load_gold("en-fr")[0])[:N]
+def test_enfr_30_pairs_layer7_sane_and_equal_to_the_core(offline_encoder, data_root):
+    gold = load_gold("en-fr", limit=N).pairs
     src, tgt = encode_pairs(offline_encoder, [list(g.src) for g in gold], [list(g.tgt) for g in gold],
                             layers=(LAYER,), progress=False)
     res = al.align_pairs(src, tgt, LAYER, ["argmax", "itermax", "match", "softmax"], "subword")
@@ -36,11 +36,35 @@ def test_enfr_30_pairs_layer7_sane_and_equal_to_cli(offline_encoder, data_root, 
     good = res[Method.ARGMAX]
     assert sum(a.confidence for a in good) / N > sum(a.confidence for a in bad) / N
     assert sum(a.coverage for a in good) / N > sum(a.coverage for a in bad) / N
+    # the study gives the core's numbers
+    r = align_eval(AlignEvalConfig(gold="en-fr", limit=N, layers=LAYER, methods="argmax,itermax,match,softmax",
+                                   cache=False), encoder=offline_encoder)
+    for row in r.by_layer_all_pairs:
+        assert row.aer == pytest.approx(scores[Method(row.method)].aer, abs=1e-12), row
 
-    out = tmp_path / "ev"
-    code = main(["align-eval", "--gold", "en-fr", "--limit", str(N), "--layers", str(LAYER), "--methods",
-                 "argmax,itermax,match,softmax", "--out", str(out), "--no-cache"])
-    assert code == 0, capsys.readouterr().err
-    rows = json.loads((out / "align_eval.json").read_text())["payload"]["rows"]
-    for r in rows:
-        assert r["aer"] == pytest.approx(scores[Method(r["method"])].aer, abs=1e-12), r
+
+def test_example_study_files_run(offline_encoder, data_root, tmp_path):
+    """examples/align_eval.toml and examples/align.toml through the study-file loader."""
+    from mbert_lab.config import load_study_file
+    from mbert_lab.studies import run_config
+
+    (d,) = load_study_file(ROOT / "examples" / "align_eval.toml")
+    r = run_config(d.config, encoder=offline_encoder)
+    assert r.layers == (6, 7, 8) and r.golds[0].pairs == 20 and len(r.golds[0].dev_pairs) == 10
+    assert len(r.by_layer_all_pairs) == 3 * 2 * 3 and len(r.best) == 2 * 3
+    # known answers on these 20 pairs (offline model, CPU): layer 7 subword ArgMax on all 20 pairs
+    assert r.row("en-fr", "subword", 7, "argmax").aer == pytest.approx(EXAMPLE_L7_ARGMAX, abs=1e-9)
+    for b in r.best:
+        assert b.chosen_on == "dev" and b.test.pairs == 10 and b.layer in (6, 7, 8)
+    path = r.save(tmp_path / "ev")
+    assert path.name == "align_eval.json" and (tmp_path / "ev" / "per_pair.jsonl").is_file()
+    (a,) = load_study_file(ROOT / "examples" / "align.toml")
+    res = run_config(a.config, encoder=offline_encoder)
+    assert res.n_pairs == 2 and res.layer == 7
+    # "The cat sleeps on the sofa ." / "Le chat dort sur le canapé .": word for word
+    assert res.pairs[0].alignments["argmax"].links == EXAMPLE_PAIR1_ARGMAX
+    assert res.pairs[1].alignments["match"].links == ((0, 0), (1, 1), (2, 2), (3, 3), (4, 4))
+
+
+EXAMPLE_L7_ARGMAX = 1 - 287 / 302  # 0.0497: (|A∩S| + |A∩P|) / (|A| + |S|) = 287 / 302
+EXAMPLE_PAIR1_ARGMAX = ((0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6))

@@ -1,4 +1,5 @@
-"""The batched aligner and the align / align-eval commands on the tiny random models."""
+"""The batched aligner and the align / align_eval studies on the tiny random models (library only;
+the CLI is tested in test_align_cli.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ import pytest
 
 from mbert_lab.analyses import alignment as al
 from mbert_lab.analyses.alignment import Method
-from mbert_lab.cli import main
-from mbert_lab.cli.align_cmd import encode_pairs
+from mbert_lab.studies.alignment import AlignConfig, AlignEvalConfig, align, align_eval, encode_pairs
 
 DATA = Path(__file__).parent / "data" / "alignment"
 
@@ -87,123 +87,95 @@ def test_raw_text_input(tiny_sp_encoder):
     assert set(res.links) == {(k, k) for k in range(len(src.words_text(0)))}
 
 
-# ----------------------------------------------------------------------------- CLI
+# --------------------------------------------------------------------------- studies
 
 
-@pytest.fixture
-def tiny_model_dir(tmp_path, tiny_sp_encoder):
-    d = tmp_path / "tiny-model"
-    tiny_sp_encoder.model.save_pretrained(d, safe_serialization=True)
-    tiny_sp_encoder.tokenizer.save_pretrained(d)
-    return d
+def test_align_study_on_identical_pairs_with_heatmap_and_round_trip(tmp_path, tiny_sp_encoder):
+    pairs = [(" ".join(a), a) for a in EN]
+    cfg = AlignConfig(pairs=pairs, layers=3, methods="argmax,softmax", heatmaps=2, cache=False)
+    r = align(cfg, encoder=tiny_sp_encoder)
+    assert r.layer == 3 and r.n_pairs == 3 and r.methods == ("argmax", "softmax")
+    assert r.pairs[2].src == tuple(EN[2]) and r.pairs[2].where == "<pairs>:3"
+    assert r.pairs[2].alignments["argmax"].links == tuple((k, k) for k in range(len(EN[2])))
+    assert r.pharaoh_lines()[1] == "0-0 1-1 2-2"
+    assert r.by_method[0].mean_coverage == 1.0
+    rec = json.loads(r.jsonl_lines()[0])
+    assert rec["src"] == EN[0] and rec["alignments"]["argmax"]["links"] == [[k, k] for k in range(len(EN[0]))]
+    h = r.heatmap(2)
+    assert len(h.similarity) == len(h.src_labels) and len(h.similarity[0]) == len(h.tgt_labels)
+    assert all(h.similarity[i][j] == max(h.similarity[i]) for i, j in h.cells)  # argmax cells
+    r.save(tmp_path)
+    back = type(r).load(tmp_path)
+    assert back.pairs == r.pairs and back.heatmaps == r.heatmaps
+    from mbert_lab.plots.alignment import heatmap
+
+    paths = heatmap(back, 2, tmp_path / "h")
+    assert [p.suffix for p in paths] == [".png", ".svg"] and all(p.stat().st_size > 1000 for p in paths)
+    with pytest.raises(Exception, match="heatmaps: pair 9 does not exist"):
+        align(cfg.replace(heatmaps=(9,)), encoder=tiny_sp_encoder)
 
 
-def _run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
+def test_align_study_reads_files_raw_and_tokenized(tmp_path, tiny_sp_encoder):
+    (tmp_path / "a.txt").write_text("\ufeffHello world!\r\nI like tea .\r\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Hello world!\rI like tea .\r", encoding="utf-8")
+    raw = align(AlignConfig(src_file=str(tmp_path / "a.txt"), tgt_file=str(tmp_path / "b.txt"), input="raw",
+                            layers=2, level="word", cache=False), encoder=tiny_sp_encoder)
+    assert raw.pairs[0].src == ("Hello", "world!") and raw.pairs[1].where.endswith("a.txt:2")
+    assert raw.pairs[0].alignments["argmax"].links == ((0, 0), (1, 1))
+    assert raw.provenance.datasets[0].files.keys() == {str(tmp_path / "a.txt"), str(tmp_path / "b.txt")}
+    (tmp_path / "p.src-tgt").write_text("I like tea . ||| I like tea .\n", encoding="utf-8")
+    tok = align(AlignConfig(pairs_file=str(tmp_path / "p.src-tgt"), layers=2, cache=False), encoder=tiny_sp_encoder)
+    assert tok.pairs[0].alignments["argmax"].links == tuple((k, k) for k in range(4))
 
 
-def test_cli_align_formats_and_heatmap(tmp_path, tiny_model_dir, capsys):
-    pairs = tmp_path / "p.src-tgt"
-    pairs.write_text("".join(" ".join(a) + " ||| " + " ".join(a) + "\n" for a in EN), encoding="utf-8")
-    common = ["--pairs", pairs, "--model", tiny_model_dir, "--layers", "3", "--no-cache"]
-    code, out, err = _run(capsys, "align", *common, "--out", tmp_path / "l.txt", "--heatmap", "2")
-    assert code == 0, err
-    lines = (tmp_path / "l.txt").read_text().splitlines()
-    assert lines[1] == "0-0 1-1 2-2"
-    assert (tmp_path / "l_pair2.png").is_file() and (tmp_path / "l_pair2.svg").is_file()
-    code, _, err = _run(capsys, "align", *common, "--method", "match", "--format", "pharaoh-scores",
-                        "--out", tmp_path / "s.txt")
-    assert code == 0, err
-    first = (tmp_path / "s.txt").read_text().splitlines()[1].split()
-    assert [x.split(":")[0] for x in first] == ["0-0", "1-1", "2-2"]
-    assert all(float(x.split(":")[1]) == pytest.approx(1.0, abs=1e-4) for x in first)
-    code, _, err = _run(capsys, "align", *common, "--method", "argmax,softmax", "--format", "jsonl",
-                        "--out", tmp_path / "l.jsonl")
-    assert code == 0, err
-    recs = [json.loads(x) for x in (tmp_path / "l.jsonl").read_text().splitlines()]
-    assert recs[2]["src"] == EN[2]
-    assert recs[2]["alignments"]["argmax"]["links"] == [[k, k] for k in range(len(EN[2]))]
-    assert set(recs[0]["alignments"]) == {"argmax", "softmax"}
+def test_align_eval_study_matches_the_core_and_splits(tiny_sp_encoder):
+    from mbert_lab.studies.alignment import load_gold
 
-
-def test_cli_bad_input_exit_2_and_no_output(tmp_path, tiny_model_dir, capsys):
-    (tmp_path / "a.txt").write_text("a b\nc d\ne\n")
-    (tmp_path / "b.txt").write_text("x\ny\n")
-    out = tmp_path / "out.txt"
-    code, _, err = _run(capsys, "align", "--src", tmp_path / "a.txt", "--tgt", tmp_path / "b.txt",
-                        "--model", tiny_model_dir, "--out", out, "--no-cache", "--layers", "2")
-    assert code == 2 and "b.txt:3: line counts differ" in err
-    assert not out.exists()
-    (tmp_path / "e.src-tgt").write_text("a b ||| x y\n ||| z\n")
-    code, _, err = _run(capsys, "align", "--pairs", tmp_path / "e.src-tgt", "--model", tiny_model_dir,
-                        "--out", out, "--no-cache", "--layers", "2")
-    assert code == 2 and "e.src-tgt:2: empty source side" in err
-    assert not out.exists()
-    (tmp_path / "g.src-tgt").write_text("a b ||| x y\nc ||| z\n")
-    (tmp_path / "g.gold").write_text("1-1 2-2\n1-3\n")
-    ev = tmp_path / "ev"
-    code, _, err = _run(capsys, "align-eval", "--gold", tmp_path / "g.gold", "--model", tiny_model_dir,
-                        "--out", ev, "--no-cache", "--layers", "2")
-    assert code == 2 and "g.gold:2: link 1-3: target index 3 is beyond the sentence" in err
-    assert not ev.exists()
-    code, _, err = _run(capsys, "align", "--pairs", tmp_path / "g.src-tgt", "--model", tiny_model_dir,
-                        "--out", out, "--method", "argmx")
-    assert code == 2 and "did you mean 'argmax'" in err
-
-
-def test_cli_align_eval_matches_library_and_sweeps(tmp_path, tiny_model_dir, tiny_sp_encoder, capsys):
-    ev = tmp_path / "ev"
-    code, out, err = _run(capsys, "align-eval", "--gold", DATA / "five.gold", "--model", tiny_model_dir,
-                          "--out", ev, "--no-cache", "--layers", "all", "--methods", "all",
-                          "--level", "subword,word")
-    assert code == 0, err
-    rec = json.loads((ev / "align_eval.json").read_text())
-    rows = rec["payload"]["rows"]
-    assert len(rows) == 5 * 2 * 6  # layers 0-4, two levels, six methods
-    assert (ev / "aer_by_layer.png").is_file() and (ev / "aer_by_layer.svg").is_file()
-    assert len(rec["payload"]["best_layer"]) == 2 * 6
-    # the CLI's numbers are the library's numbers
-    from mbert_lab.cli.align_cmd import gold_pairs, load_gold
-
-    gold = gold_pairs(load_gold(str(DATA / "five.gold"))[0])
+    cfg = AlignEvalConfig(gold=str(DATA / "five.gold"), layers="all", methods="all", levels="subword,word",
+                          cache=False)
+    r = align_eval(cfg, encoder=tiny_sp_encoder)
+    assert r.layers == (0, 1, 2, 3, 4) and len(r.by_layer_all_pairs) == 5 * 2 * 6
+    assert len(r.best) == 2 * 6 and len(r.per_pair) == 5 * len(r.by_layer_all_pairs)
+    gi = r.golds[0]
+    assert len(gi.dev_pairs) == 2 and gi.pairs == 5  # round(2.5) = 2
+    # the study's numbers are the core's numbers
+    gold = load_gold(str(DATA / "five.gold")).pairs
     src, tgt = encode_pairs(tiny_sp_encoder, [list(g.src) for g in gold], [list(g.tgt) for g in gold],
                             layers=(3,), progress=False)
     res = al.align_pairs(src, tgt, 3, ["itermax"], "word")
-    want = al.score_alignments(res[Method.ITERMAX], gold).overall.aer
-    got = [r for r in rows if r["layer"] == 3 and r["level"] == "word" and r["method"] == "itermax"]
-    assert got[0]["aer"] == pytest.approx(want)
-    per = [json.loads(x) for x in (ev / "per_pair.jsonl").read_text().splitlines()]
-    assert len(per) == 5 * len(rows)
+    assert r.row("five", "word", 3, "itermax").aer == pytest.approx(al.score_alignments(res[Method.ITERMAX], gold).overall.aer)
+    # each best layer: lowest dev AER among the layers, and its test AER from the test pairs' counts
+    test = [k for k in range(1, 6) if k not in gi.dev_pairs]
+    for b in r.best:
+        dev_aer = {}
+        for la in r.layers:
+            pp = [p for p in r.per_pair if (p.level, p.method, p.layer) == (b.level, b.method, la)]
+            def aer(ks):
+                c = np.array([[p.n_pred, p.n_sure, p.n_pred_sure, p.n_pred_possible] for p in pp if p.pair in ks]).sum(0)
+                return al.AlignmentScores.from_counts(*map(int, c)).aer
+            dev_aer[la] = aer(gi.dev_pairs)
+            if la == b.layer:
+                assert b.test.aer == pytest.approx(aer(test))
+        assert b.dev_aer == pytest.approx(min(dev_aer.values())) and b.dev_aer == pytest.approx(dev_aer[b.layer])
+    other = align_eval(cfg.replace(seed=3, methods=("argmax",), levels=("subword",)), encoder=tiny_sp_encoder)
+    assert other.row("five", "subword", 2, "argmax") == r.row("five", "subword", 2, "argmax")  # the table is split-free
 
 
 def test_demo_section_writes_links_and_heatmap(tmp_path, tiny_sp_encoder):
-    from mbert_lab.cli.align_cmd import demo_section
     from mbert_lab.data.embedded import load_embedded_corpus
     from mbert_lab.demo import DemoContext
+    from mbert_lab.demo.alignment import section
 
     ctx = DemoContext(encoder=tiny_sp_encoder, corpus=load_embedded_corpus(), languages=("de", "fr", "ja"),
                       out=tmp_path, max_pairs=40)
-    summary = demo_section(ctx)
+    summary = section(ctx)
     assert "alignment:" in summary and "3 languages" in summary, summary
     for lang in ("de", "fr", "ja"):
         recs = [json.loads(x) for x in (tmp_path / "alignment" / f"links_en-{lang}.jsonl").read_text().splitlines()]
-        assert recs and all(max((i for i, _ in r["argmax"]["links"]), default=-1) < len(r["en"]) for r in recs)
+        assert len(recs) >= 5
+        assert all(max((i for i, _ in r["alignments"]["argmax"]["links"]), default=-1) < len(r["src"]) for r in recs)
+        assert all(max((j for _, j in r["alignments"]["match"]["links"]), default=-1) < len(r["tgt"]) for r in recs)
     assert list((tmp_path / "alignment").glob("heatmap_en-*_pair*.png"))
-    assert (tmp_path / "alignment" / "alignment_summary.json").is_file()
-
-
-def test_cli_align_eval_scores_a_predictions_file(tmp_path, capsys):
-    ev = tmp_path / "ev"
-    code, out, err = _run(capsys, "align-eval", "--gold", DATA / "five.gold", "--pred", DATA / "five.pred",
-                          "--out", ev)
-    assert code == 0, err
-    row = json.loads((ev / "align_eval.json").read_text())["payload"]["rows"][0]
-    assert row["aer"] == pytest.approx(1 / 3) and row["precision"] == pytest.approx(0.875)
-    assert "0.3333" in out
-    (tmp_path / "bad.pred").write_text("0-0\n0-1\n0-0 1-2 3-3\n0-0\n0-5\n")
-    code, _, err = _run(capsys, "align-eval", "--gold", DATA / "five.gold", "--pred", tmp_path / "bad.pred",
-                        "--out", tmp_path / "ev2")
-    assert code == 2 and "bad.pred:5: predicted link 0-5 is beyond the sentence length" in err
-    assert not (tmp_path / "ev2").exists()
+    summ = json.loads((tmp_path / "alignment" / "alignment_summary.json").read_text())
+    assert set(summ["payload"]["languages"]) == {"de", "fr", "ja"}
+    assert all(0 < v["mean_coverage"] <= 1 for v in summ["payload"]["languages"].values())

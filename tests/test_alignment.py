@@ -193,14 +193,17 @@ def test_method_invariants(sim):
 
 
 def test_aer_on_hand_computed_five_pair_gold_file():
-    from mbert_lab.cli.align_cmd import gold_pairs, load_gold, read_predictions
+    from mbert_lab.data.readers.pairs import read_links
+    from mbert_lab.studies.alignment import load_gold
 
-    gold_set, _ = load_gold(str(DATA / "five.gold"))  # pairs from five.src-tgt beside it
-    assert gold_set.index_base == 1  # detected: "3p3" in a 3-word pair
-    gold = gold_pairs(gold_set)
+    gold_set = load_gold(str(DATA / "five.gold"))  # pairs from five.src-tgt beside it
+    assert gold_set.info.index_base == 1  # detected: "3p3" in a 3-word pair
+    assert gold_set.name == "five" and gold_set.total_pairs == 5
+    gold = gold_set.pairs
     assert gold[0].sure == {(0, 0), (1, 1)} and gold[0].possible == {(2, 2)}
     assert gold[3].sure == frozenset() and gold[3].possible == {(0, 0), (0, 1)}
-    pred = read_predictions(DATA / "five.pred", 5)
+    assert len(load_gold(str(DATA / "five.gold"), limit=2).pairs) == 2
+    pred = read_links(DATA / "five.pred", 5)
     ev = al.score_alignments(pred, gold)
     # |A| = 3+1+3+1+0 = 8, |S| = 2+2+4+0+2 = 10, |A∩S| = 2+1+2+0+0 = 5, |A∩P| = 3+1+2+1+0 = 7
     o = ev.overall
@@ -215,14 +218,14 @@ def test_aer_on_hand_computed_five_pair_gold_file():
 
 
 def test_gold_index_detection_and_forcing(tmp_path):
-    from mbert_lab.cli.align_cmd import gold_pairs, load_gold
+    from mbert_lab.studies.alignment import load_gold
 
     (tmp_path / "g.src-tgt").write_text("a b ||| x y\n")
     (tmp_path / "g.gold").write_text("0-0 1p1\n")
-    assert gold_pairs(load_gold(str(tmp_path / "g.gold"))[0])[0].sure == {(0, 0)}
+    assert load_gold(str(tmp_path / "g.gold")).pairs[0].sure == {(0, 0)}
     (tmp_path / "h.gold").write_text("1-1 2-2\n")
     (tmp_path / "h.src-tgt").write_text("a b ||| x y\n")
-    assert gold_pairs(load_gold(str(tmp_path / "h.gold"))[0])[0].sure == {(0, 0), (1, 1)}
+    assert load_gold(str(tmp_path / "h.gold")).pairs[0].sure == {(0, 0), (1, 1)}
     with pytest.raises(InputError, match=r"h.gold:1: link 2-2: source index 2 is beyond the sentence"):
         load_gold(str(tmp_path / "h.gold"), index_base="0")
     with pytest.raises(ConfigError, match="did you mean 'en-fr'"):
@@ -230,13 +233,15 @@ def test_gold_index_detection_and_forcing(tmp_path):
 
 
 def test_ideographic_space_is_a_token():
-    from mbert_lab.cli.align_cmd import split_words
+    from mbert_lab.data.readers.pairs import pairs_from_items
 
-    assert split_words("a \u3000 b  c\r\n") == ["a", "\u3000", "b", "c"]
+    assert pairs_from_items([("a \u3000 b  c", "x")]).src == [["a", "\u3000", "b", "c"]]
 
 
 def test_input_errors_name_file_and_line(tmp_path):
-    from mbert_lab.cli.align_cmd import load_gold, read_pairs_file, read_parallel, read_predictions
+    from mbert_lab.data.readers.pairs import read_links, read_pairs_file
+    from mbert_lab.data.readers.pairs import read_parallel_files as read_parallel
+    from mbert_lab.studies.alignment import load_gold
 
     (tmp_path / "a.txt").write_text("x y\nz\nw\n")
     (tmp_path / "b.txt").write_text("p\nq\n")
@@ -254,4 +259,114 @@ def test_input_errors_name_file_and_line(tmp_path):
         load_gold(str(tmp_path / "r.gold"), str(tmp_path / "q.src-tgt"))
     (tmp_path / "pred.txt").write_text("0-0 1-x\n")
     with pytest.raises(InputError, match=r"pred.txt:1: malformed link '1-x'"):
-        read_predictions(tmp_path / "pred.txt", 1)
+        read_links(tmp_path / "pred.txt", 1)
+
+
+# ------------------------------------------------------------------ study (no model)
+
+
+def test_pred_mode_scores_the_five_pair_file_through_the_study(tmp_path):
+    from mbert_lab.studies.alignment import AlignEvalConfig, AlignEvalResult, align_eval
+
+    r = align_eval(AlignEvalConfig(gold=str(DATA / "five.gold"), pred=str(DATA / "five.pred")))
+    (row,) = r.by_layer_all_pairs
+    assert r.mode == "predictions" and row.layer is None and r.best == ()
+    assert (row.aer, row.precision, row.recall) == pytest.approx((1 / 3, 7 / 8, 1 / 2))
+    assert [p.aer for p in r.per_pair] == pytest.approx([0.0, 1 - 2 / 3, 1 - 4 / 7, 0.0, 1.0])
+    r.save(tmp_path)
+    back = AlignEvalResult.load(tmp_path)
+    assert back.by_layer_all_pairs == r.by_layer_all_pairs and back.per_pair == r.per_pair
+    # with a limit, the first N lines of the predictions file are scored
+    r2 = align_eval(AlignEvalConfig(gold=str(DATA / "five.gold"), pred=str(DATA / "five.pred"), limit=2))
+    assert r2.by_layer_all_pairs[0].pairs == 2
+    assert r2.by_layer_all_pairs[0].aer == pytest.approx(1 - (3 + 4) / (4 + 4))  # |A|=4 |S|=4 |A∩S|=3 |A∩P|=4
+
+
+def test_pred_mode_rejects_model_options_and_bad_links(tmp_path):
+    from mbert_lab.studies.alignment import AlignEvalConfig, align_eval
+
+    with pytest.raises(ConfigError, match="layers: has no effect when scoring a predictions file"):
+        AlignEvalConfig(gold=str(DATA / "five.gold"), pred=str(DATA / "five.pred"), layers="all")
+    with pytest.raises(ConfigError, match="pred: scores one gold set"):
+        AlignEvalConfig(gold=["en-fr", "ro-en"], pred=str(DATA / "five.pred"))
+    (tmp_path / "bad.pred").write_text("0-0\n0-1\n0-0 1-2 3-3\n0-0\n0-5\n")
+    with pytest.raises(InputError, match=r"bad.pred:5: predicted link 0-5 is beyond the sentence length"):
+        align_eval(AlignEvalConfig(gold=str(DATA / "five.gold"), pred=str(tmp_path / "bad.pred")))
+    (tmp_path / "short.pred").write_text("0-0\n")
+    with pytest.raises(InputError, match=r"short.pred:2: 1 lines but the gold set has 5 sentence pairs"):
+        align_eval(AlignEvalConfig(gold=str(DATA / "five.gold"), pred=str(tmp_path / "short.pred")))
+
+
+def test_configs_validate_every_field(tmp_path):
+    from mbert_lab.studies.alignment import AlignConfig, AlignEvalConfig
+
+    ok = AlignEvalConfig(gold="enfr,ja-en", layers="all", methods="all", levels="word,subword")
+    assert ok.gold == ("en-fr", "ja-en") and len(ok.methods) == 6 and ok.levels == ("word", "subword")
+    assert AlignEvalConfig.from_dict(ok.to_dict()) == ok
+    bad_eval = [
+        (dict(gold="en-fx"), "did you mean 'en-fr'"),
+        (dict(gold=[]), "gold: give a gold set"),
+        (dict(gold="en-fr", limit=0), "limit: must be a whole number >= 1, got 0"),
+        (dict(gold="en-fr", limit=-5), "limit: must be a whole number >= 1, got -5"),
+        (dict(gold="en-fr", levels="sub"), "levels: unknown value 'sub'"),
+        (dict(gold="en-fr", methods="argmx"), "did you mean 'argmax'"),
+        (dict(gold="en-fr", dev_fraction=1.0), "dev_fraction: must be in"),
+        (dict(gold="en-fr", gold_index="2"), "gold_index: unknown value '2'"),
+        (dict(gold="en-fr", distortion=2.0), "distortion: must be in"),
+        (dict(gold="en-fr", pairs_file=str(DATA / "five.src-tgt")), "pairs_file: goes with one gold file"),
+        (dict(gold=str(tmp_path)), "is a folder, expected a file"),
+    ]
+    for kw, msg in bad_eval:
+        with pytest.raises((ConfigError, InputError), match=msg):
+            AlignEvalConfig(**kw)
+    (tmp_path / "lone.gold").write_text("0-0\n")
+    with pytest.raises(InputError, match="no sentence pairs for this gold file"):
+        AlignEvalConfig(gold=str(tmp_path / "lone.gold"))
+    p = dict(pairs=[("a b", "x y")])
+    assert AlignConfig(**p, layers="last").layers == "last"
+    assert AlignConfig(pairs=[[["a", "b"], "x y"]]).read_pairs().src == [["a", "b"]]
+    bad_align = [
+        (dict(**p, layers="all"), "layers: align uses one layer"),
+        (dict(**p, layers="7,8"), "layers: align uses one layer"),
+        (dict(**p, level="char"), "level: unknown value 'char'"),
+        (dict(**p, heatmaps=0), "heatmaps: must be a whole number >= 1"),
+        (dict(pairs=[("a", " ")]), r"pairs\[1\]: empty target side"),
+        (dict(pairs=[("a", ["x"])], input="raw"), r"pairs\[1\]: the target side must be a string"),
+        (dict(**p, pairs_file=str(DATA / "five.src-tgt")), "give exactly one source of sentence pairs"),
+        (dict(src_file=str(DATA / "five.src-tgt")), "src_file / tgt_file: give both"),
+        (dict(pairs_file=str(tmp_path)), "is a folder, expected a file"),
+        (dict(**p, threads=0), "threads: must be a whole number"),
+        (dict(**p, keep_lone_marker="yes"), "keep_lone_marker: must be true or false"),
+    ]
+    for kw, msg in bad_align:
+        with pytest.raises((ConfigError, InputError), match=msg):
+            AlignConfig(**kw)
+
+
+def test_dev_split_is_seeded_disjoint_and_sized():
+    from mbert_lab.studies.alignment import dev_split
+
+    a = dev_split(447, 0.5, 0)
+    assert a == dev_split(447, 0.5, 0) and a != dev_split(447, 0.5, 1)
+    assert len(a) == 224 and len(set(a)) == 224 and all(0 <= x < 447 for x in a)
+    assert len(dev_split(2, 0.01, 0)) == 1 and len(dev_split(2, 0.99, 0)) == 1  # one pair on each side
+    assert dev_split(1, 0.5, 0) == ()
+
+
+def test_best_layer_is_chosen_on_dev_and_reported_on_test():
+    """Layer 0 is perfect on the dev pairs and bad on the test pairs; layer 1 the reverse and
+    better overall. The dev split chooses layer 0 and reports its (bad) test AER; the
+    all-pairs choice (layer 1) is kept, labelled, beside it."""
+    from mbert_lab.studies.alignment import EvalRow, GoldInfo, GoldSet, Scores, _best_layers
+
+    info = GoldInfo("toy", 4, "t", "g", 0, "given", dev_pairs=(1, 2))
+    gs = GoldSet("toy", [], info, None, 4)  # type: ignore[arg-type]
+    good, bad = [1, 1, 1, 1], [1, 1, 0, 0]  # (|A|, |S|, |A∩S|, |A∩P|) of one pair
+    counts = {("subword", "argmax"): {0: np.array([good, good, bad, bad]), 1: np.array([bad, good, good, good])}}
+    rows = [EvalRow("toy", "subword", la, "argmax", **{k: v for k, v in vars(Scores.from_counts(c.sum(0), 4)).items()
+                                                       if k != "pairs"}, pairs=4, mean_confidence=None,
+                    mean_coverage=None) for la, c in counts[("subword", "argmax")].items()]
+    (b,) = _best_layers(gs, counts, rows)
+    assert (b.layer, b.chosen_on, b.reported_on, b.dev_pairs, b.test.pairs) == (0, "dev", "test", 2, 2)
+    assert b.dev_aer == 0.0 and b.test.aer == 1.0
+    assert b.all_pairs_best_layer == 1 and b.all_pairs_best_aer == pytest.approx(1 - 6 / 8)

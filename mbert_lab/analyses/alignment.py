@@ -1,6 +1,15 @@
 """Word alignment from contextual embeddings: similarity matrix -> links, and AER scoring.
 
-Pure numpy/scipy: nothing here loads a model or a file. The pieces, in pipeline order:
+Pure numpy/scipy: nothing here loads a model or a file. To align sentence pairs or score
+methods against gold from Python, use the studies (they encode, call this module, and return
+typed results)::
+
+    import mbert_lab as ml
+    ml.align(pairs=[("the cat", "le chat")], layers=7)          # AlignConfig -> AlignResult
+    ml.align_eval(gold=["en-fr"], layers="all", limit=100)      # AlignEvalConfig -> AlignEvalResult
+
+and :func:`mbert_lab.studies.alignment.encode_pairs` to encode pairs once for the batched
+aligner below (:func:`align_pairs`). The pieces, in pipeline order:
 
 1. :func:`similarity` — SimAlign's similarity, cosine shifted into [0, 1]: ``(cos + 1) / 2``;
    :func:`dot_products` for awesome-align's softmax extraction.

@@ -1,7 +1,9 @@
-"""User sentence pairs: one ``source ||| target`` file, or two line-aligned files.
+"""User sentence pairs: one ``source ||| target`` file, two line-aligned files, or pairs in
+memory; and Pharaoh links (``i-j``, 0-indexed, source first).
 
 Sides are kept raw (``tokenized=False``) or split into words on ASCII spaces only.
-A blank side is an error naming file:line; so are different line counts.
+A blank side is an error naming file:line (``pairs[n]`` for pairs in memory); so are
+different line counts.
 
 >>> import tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.src-tgt"
@@ -88,6 +90,43 @@ def read_parallel_files(src_path: PathLike, tgt_path: PathLike, tokenized: bool 
     tgt = [_side(x, tokenized, tgt_path, n, "target") for n, x in enumerate(b, 1)]
     where = [(str(src_path), n) for n in range(1, len(a) + 1)]
     return PairInput(src, tgt, where, (str(src_path), str(tgt_path)))
+
+
+def pairs_from_items(items: Any, tokenized: bool = True, name: str = "pairs") -> PairInput:
+    """Pairs given in memory: ``[(src, tgt), ...]`` where a side is a string (raw text, or
+    words separated by ASCII spaces when ``tokenized``) or, when ``tokenized``, a list of
+    words. Errors name ``pairs[n]`` (1-based).
+
+    >>> pairs_from_items([("the cat", ["le", "chat"])]).tgt
+    [['le', 'chat']]
+    """
+    from ...errors import ConfigError
+
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
+        raise ConfigError(f"{name}: expected a list of (source, target) pairs, got {type(items).__name__}")
+    src, tgt, where = [], [], []
+    for n, item in enumerate(items, 1):
+        if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != 2:
+            raise ConfigError(f"{name}[{n}]: expected a (source, target) pair, got {item!r}"[:200])
+        sides = []
+        for which, side in zip(("source", "target"), item):
+            if isinstance(side, str):
+                if not strip_ascii(side) or (tokenized and not split_ascii_space(strip_ascii(side))):
+                    raise ConfigError(f"{name}[{n}]: empty {which} side")
+                sides.append(list(split_ascii_space(strip_ascii(side))) if tokenized else strip_ascii(side))
+            elif tokenized and isinstance(side, (list, tuple)) and all(isinstance(w, str) and w for w in side):
+                if not side:
+                    raise ConfigError(f"{name}[{n}]: empty {which} side")
+                sides.append(list(side))
+            else:
+                kind = "a string" if not tokenized else "a string or a list of non-empty words"
+                raise ConfigError(f"{name}[{n}]: the {which} side must be {kind}, got {side!r}"[:200])
+        src.append(sides[0])
+        tgt.append(sides[1])
+        where.append((f"<{name}>", n))
+    if not src:
+        raise ConfigError(f"{name}: no sentence pairs")
+    return PairInput(src, tgt, where, ())
 
 
 _LINK = re.compile(r"^(\d+)-(\d+)(?:[:-][0-9.eE+-]+)?$")
