@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     ``<cache>/logs``); 130 interrupted. The error line is the last line printed."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from . import common
+
+    common.ARGV = list(sys.argv[1:] if argv is None else argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

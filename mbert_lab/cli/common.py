@@ -87,8 +87,12 @@ def check_out(option: str, path: Any, kind: str = "dir") -> None:
     (check_output_dir if kind == "dir" else check_output_file)(option, path)
 
 
+ARGV: list[str] | None = None  # set by cli.main: the arguments this command ran with
+
+
 def command_line() -> str:
-    return shlex.join(["mbert-lab", *sys.argv[1:]])
+    """The command line of this run, for provenance (``main(argv)`` in-process too)."""
+    return shlex.join(["mbert-lab", *(sys.argv[1:] if ARGV is None else ARGV)])
 
 
 def with_command(result: Any) -> Any:
