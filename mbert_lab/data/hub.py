@@ -145,9 +145,7 @@ def parse_source(value: str | HubSource | None) -> HubSource | None:
 def _source(name: str | HubSource | PathLike | None, kind: str, revision: str | None) -> HubSource:
     if name is None:
         return HubSource(HUB_IDS[kind], revision)
-    if isinstance(name, Path):
-        return HubSource(str(name), None, True)
-    src = parse_source(name)
+    src = HubSource(str(name), None, True) if isinstance(name, Path) else parse_source(name)
     if src is None:  # a bare id or path
         s = str(name).strip()
         src = HubSource(s, None, True) if _looks_local(s) else parse_source("hub:" + s)
