@@ -115,10 +115,10 @@ def parse_source(value: str | HubSource | None) -> HubSource | None:
     HubSource(id='masakhane/masakhaner2', revision=None, local=False)
     >>> parse_source("hub:/data/my_xnli").local
     True
-    >>> parse_source("hub:")
+    >>> parse_source("hub:")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    mbert_lab.errors.ConfigError: empty hub source 'hub:': expected hub:ORG/NAME[@REVISION] or hub:/path/to/folder
+    mbert_lab.errors.ConfigError: empty hub source 'hub:': expected hub:ORG/NAME[@REVISION] ...
     """
     if value is None or isinstance(value, HubSource):
         return value
@@ -440,8 +440,8 @@ def _decoder(feature: Any) -> Callable[[Any], Any]:
 def _text(v: Any, col: str, where: str, row: int) -> str:
     if not isinstance(v, str):
         raise InputError(
-            f"column '{col}' holds {type(v).__name__}, not text (for XNLI use a per-language "
-            "config such as 'de', not 'all_languages')",
+            f"column '{col}' holds {type(v).__name__}, not text (use a per-language config "
+            "such as 'de', not 'all_languages')",
             where,
             row,
         )
@@ -463,16 +463,25 @@ def _pair_rows(ds, cols: tuple[str, str, str], where: str) -> Iterator[tuple[int
 
 
 def _lang_code(lang: str, width: int) -> str:
-    """A user's code as the hub configs spell it (``width`` 2: ISO 639-1, 3: ISO 639-3)."""
-    from ..languages import get_language, is_known
+    """A user's code as the hub configs spell it (``width`` 2: ISO 639-1, 3: ISO 639-3);
+    a code of that width, or one the language table does not know, is kept as given.
+
+    >>> _lang_code("deu", 2), _lang_code("zh", 2), _lang_code("yo", 3), _lang_code("qaa", 3)
+    ('de', 'zh', 'yor', 'qaa')
+    """
+    from ..languages import ALIASES, get_language, is_known, to_iso639_3
 
     c = str(lang).strip().lower()
     if not c:
         raise ConfigError("empty language code")
-    if not is_known(c):
+    if len(c) == width or not is_known(c):
         return c
-    la = get_language(c)
-    return la.part1 if width == 2 and la.part1 else la.code
+    iso = to_iso639_3(c)
+    if width == 3:
+        return iso
+    part1 = get_language(iso).part1
+    two = sorted(a for a, t in ALIASES.items() if t == iso and len(a) == 2)
+    return part1 or (two[0] if two else c)
 
 
 # ============================================================================ loaders
@@ -540,7 +549,9 @@ def _iob2(
     for k, lab in enumerate(tags, 1):
         m = _NER_TAG.match(str(lab))
         if not m:
-            raise InputError(f"token {k}: bad label '{lab}': expected O, B-TYPE or I-TYPE", where, n)
+            raise InputError(
+                f"token {k}: bad label '{lab}': expected O, B-TYPE or I-TYPE", where, n
+            )
         typ = m.group(3)
         if typ is not None and types is not None and typ not in types:
             raise InputError(
@@ -707,7 +718,8 @@ def load_hub_ud(
         cache_dir=cache_dir,
     )
     where = prov.locator
-    out = [_ud_sentence(row, toks, upos, where, n) for n, row, toks, upos in _token_rows(ds, "upos", where)]
+    rows = _token_rows(ds, "upos", where)
+    out = [_ud_sentence(row, toks, upos, where, n) for n, row, toks, upos in rows]
     return HubRecords(out, prov)
 
 
