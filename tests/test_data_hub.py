@@ -520,3 +520,15 @@ def test_provenance_locator_forms():
     q = dataclasses.replace(p, commit="c" * 40)
     assert q.locator == f"hf://datasets/facebook/xnli@{'c' * 40}/de/validation"
     assert q.to_dataset_provenance().files == {q.locator: "fingerprint:fp"}
+
+
+def test_load_hub_dispatches_by_dataset_name(tmp_path):
+    DatasetDict({"validation": _xnli_dataset(XNLI_ITEMS)}).save_to_disk(str(tmp_path / "x" / "de"))
+    assert hub.load_hub("xnli", f"hub:{tmp_path / 'x'}", "de", "dev") == load_hub_xnli(
+        tmp_path / "x", "de", "dev"
+    )
+    DatasetDict({"test": _ud_dataset()}).save_to_disk(str(tmp_path / "ud" / "es_test"))
+    pos = hub.load_hub("ud-pos", tmp_path / "ud", "es", "test", treebank="test")
+    assert [s.tags for s in pos][0] == ("VERB", "ADP", "DET", "NOUN", "PUNCT")
+    with pytest.raises(ConfigError, match="unknown hub dataset 'pawsx' .*'paws-x'"):
+        hub.load_hub("pawsx", None, "de", "dev")

@@ -422,6 +422,14 @@ def _require_columns(ds, cols: Sequence[str], where: str) -> None:
         )
 
 
+def _rows(ds) -> Iterator[dict[str, Any]]:
+    """The rows of a Dataset as dicts, read in Arrow batches (much faster than ``iter(ds)``)."""
+    for batch in ds.iter(batch_size=1024):
+        keys = list(batch)
+        for vals in zip(*(batch[k] for k in keys)):
+            yield dict(zip(keys, vals))
+
+
 def _decoder(feature: Any) -> Callable[[Any], Any]:
     """ClassLabel ids -> names (for a column or a sequence column); other values as they are."""
     inner = getattr(feature, "feature", feature)
@@ -452,7 +460,7 @@ def _pair_rows(ds, cols: tuple[str, str, str], where: str) -> Iterator[tuple[int
     _require_columns(ds, cols, where)
     a_col, b_col, lab_col = cols
     dec = _decoder(ds.features[lab_col])
-    for i, row in enumerate(ds):
+    for i, row in enumerate(_rows(ds)):
         n = i + 1
         a = _text(row[a_col], a_col, where, n)
         b = _text(row[b_col], b_col, where, n)
@@ -574,7 +582,7 @@ def _iob2(
 def _token_rows(ds, tag_col: str, where: str) -> Iterator[tuple[int, dict, list[str], list]]:
     _require_columns(ds, ("tokens", tag_col), where)
     dec = _decoder(ds.features[tag_col])
-    for i, row in enumerate(ds):
+    for i, row in enumerate(_rows(ds)):
         n = i + 1
         toks, tags = row["tokens"], [dec(t) for t in row[tag_col]]
         if not toks:
@@ -737,13 +745,47 @@ def load_hub_pos(
     return HubRecords(out, sents.provenance)
 
 
+HUB_LOADERS: dict[str, Callable[..., HubRecords]] = {
+    "xnli": load_hub_xnli,
+    "paws-x": load_hub_pawsx,
+    "masakhaner": load_hub_ner,
+    "ud": load_hub_ud,
+    "ud-pos": load_hub_pos,
+}
+
+
+def load_hub(
+    dataset: str,
+    source: str | HubSource | PathLike | None,
+    lang: str,
+    split: str,
+    revision: str | None = None,
+    **kw: Any,
+) -> HubRecords:
+    """The loader of ``dataset`` (``xnli``, ``paws-x``, ``masakhaner``, ``ud``,
+    ``ud-pos``) on ``source`` (``hub:ID[@REV]``, a hub id, a local folder, or None for the
+    upstream id).
+
+    >>> load_hub("xnl", None, "de", "dev")
+    Traceback (most recent call last):
+    ...
+    mbert_lab.errors.ConfigError: unknown hub dataset 'xnl' (did you mean 'xnli'?); valid \
+choices: masakhaner, paws-x, ud, ud-pos, xnli
+    """
+    if dataset not in HUB_LOADERS:
+        raise choice_error("hub dataset", dataset, HUB_LOADERS)
+    return HUB_LOADERS[dataset](source, lang, split, revision, **kw)
+
+
 __all__ = [
+    "HUB_LOADERS",
     "HUB_IDS",
     "PARQUET_EXPORT",
     "HubProvenance",
     "HubRecords",
     "HubSource",
     "hub_reachable",
+    "load_hub",
     "load_hub_ner",
     "load_hub_pawsx",
     "load_hub_pos",
