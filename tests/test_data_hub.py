@@ -55,9 +55,8 @@ UPOS_NAMES = [
 
 
 @pytest.fixture(autouse=True)
-def _offline(monkeypatch, tmp_path):
+def _offline(monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
 
 
 def _loc(r):
@@ -166,6 +165,12 @@ def test_xnli_integer_labels_and_bad_rows(tmp_path):
     ds = Dataset.from_dict({"premise": ["a", "b"], "hypothesis": ["c", "d"], "label": [2, 0]})
     DatasetDict({"validation": ds}).save_to_disk(str(d))
     assert [x.label for x in load_hub_xnli(d, "de", "dev")] == ["contradiction", "entailment"]
+
+    single = tmp_path / "single" / "de"  # one Dataset saved (no split of its own)
+    _xnli_dataset(XNLI_ITEMS[:2]).save_to_disk(str(single))
+    one = load_hub_xnli(single.parent, "de", "dev")
+    assert [x.label for x in one] == ["entailment", "contradiction"]
+    assert (one.provenance.split, one.provenance.config) == ("dev", "de")
 
     bad = tmp_path / "bad"
     ds = Dataset.from_dict({"premise": ["a", " \t"], "hypothesis": ["c", "d"], "label": [0, 1]})
@@ -471,7 +476,10 @@ class _FakeBuilder:
         return self._real.as_dataset(split=split)
 
 
-def test_script_repository_is_read_from_its_parquet_export(tmp_path, monkeypatch):
+@pytest.fixture
+def export(tmp_path, monkeypatch):
+    """hub._builder answering like the hub: the main revision holds a loading script; the
+    parquet export (one folder per config) is a local parquet folder."""
     folder = tmp_path / "export" / "yor"
     folder.mkdir(parents=True)
     _ner_dataset(NER_SENTS).to_parquet(str(folder / "test.parquet"))
@@ -482,16 +490,18 @@ def test_script_repository_is_read_from_its_parquet_export(tmp_path, monkeypatch
     def fake(ident, config, revision, cache_dir, data_dir=None):
         calls.append((ident, config, revision, data_dir))
         if revision != PARQUET_EXPORT:
-            raise RuntimeError("Dataset scripts are no longer supported, but found masakhaner2.py")
+            raise RuntimeError("Dataset scripts are no longer supported, but found x.py")
         real = real_builder(str(tmp_path / "export" / data_dir), None, None, str(tmp_path / "c"))
         return _FakeBuilder(real, sha)
 
     monkeypatch.setattr(hub, "_builder", fake)
-    got = load_hub_ner(None, "yor", "test")
-    assert calls == [
-        ("masakhane/masakhaner2", "yor", None, None),
-        ("masakhane/masakhaner2", None, PARQUET_EXPORT, "yor"),
-    ]
+    return calls, sha
+
+
+def test_script_repository_is_read_from_its_parquet_export(export):
+    calls, sha = export
+    got = load_hub_ner(None, "yor", "test")  # masakhane/masakhaner2: a known script repo
+    assert calls == [("masakhane/masakhaner2", None, PARQUET_EXPORT, "yor")]
     assert [s.tokens for s in got] == [tuple(t) for t, _ in NER_SENTS]
     p = got.provenance
     assert (p.source, p.config, p.split, p.revision, p.commit, p.local) == (
@@ -501,10 +511,21 @@ def test_script_repository_is_read_from_its_parquet_export(tmp_path, monkeypatch
     dp = p.to_dataset_provenance(languages=["yor"])
     assert dp.name == "hub:masakhane/masakhaner2"
     assert dp.files == {got[0].path: f"fingerprint:{p.fingerprint}"}
-    # a pinned revision other than main is not silently replaced by the export
-    calls.clear()
-    with pytest.raises(ConfigError, match="scripts are no longer supported"):
-        load_hub_ner("masakhane/masakhaner2@v1.0", "yor", "test")
+
+
+def test_a_repository_found_to_hold_a_script_falls_back_to_the_export(export):
+    calls, _ = export
+    got = load_hub_ner("hub:some-org/scripted-ner", "yo", "test")
+    assert calls == [
+        ("some-org/scripted-ner", "yor", None, None),
+        ("some-org/scripted-ner", None, PARQUET_EXPORT, "yor"),
+    ]
+    assert len(got) == 3 and got.provenance.revision == PARQUET_EXPORT
+    # a pinned revision is not silently replaced by the export
+    with pytest.raises(ConfigError, match="at revision 'v1.0' has a loading script"):
+        load_hub_ner("some-org/scripted-ner@v1.0", "yor", "test")
+    explicit = load_hub_ner("some-org/scripted-ner", "yor", "test", revision=PARQUET_EXPORT)
+    assert explicit == got and calls[-1] == ("some-org/scripted-ner", None, PARQUET_EXPORT, "yor")
 
 
 def test_revision_rules(tmp_path):

@@ -6,8 +6,9 @@ folder: one written by ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk``, 
 script-free folder of parquet/json/csv files per split that ``datasets.load_dataset(path)``
 reads (a ``<config>/`` sub-folder per language is used when present). Loading goes through
 the ``datasets`` library; dataset scripts are never run (``trust_remote_code`` is never
-passed): a hub repository that still holds a loading script (MasakhaNER, UD) is read from
-the hub's own parquet export (revision ``refs/convert/parquet``).
+passed): a hub repository that holds a loading script (MasakhaNER and UD upstream, see
+``SCRIPT_REPOS``, or any other found to) is read from the hub's own parquet export
+(revision ``refs/convert/parquet``, one folder per config).
 
 =================  =========================================  ==========================
 loader             default hub id (upstream)                   config (``lang`` -> config)
@@ -72,6 +73,15 @@ HUB_IDS: dict[str, str] = {
     "ud": "universal-dependencies/universal_dependencies",
 }
 PARQUET_EXPORT = "refs/convert/parquet"
+# upstream repositories that hold a loading script (which datasets>=4 does not run): read
+# from the hub's parquet export unless a revision is given
+SCRIPT_REPOS = frozenset(
+    {
+        "masakhane/masakhaner",
+        "masakhane/masakhaner2",
+        "universal-dependencies/universal_dependencies",
+    }
+)
 SOURCE_PREFIXES = ("hub:", "hf:")
 SPLIT_NAMES: dict[str, tuple[str, ...]] = {
     "dev": ("validation", "dev", "valid"),
@@ -299,17 +309,31 @@ def _builder(ident: str, config: str | None, revision: str | None, cache_dir, da
         raise
 
 
+def _hub_builder(src: HubSource, config: str | None, cache_dir):
+    """(builder, revision used): a repository known to hold a loading script, or one found
+    to, is read from the hub's parquet export (config = that export's folder)."""
+    rev = src.revision
+    if rev is None and src.id in SCRIPT_REPOS:
+        rev = PARQUET_EXPORT
+    if rev == PARQUET_EXPORT:
+        return _builder(src.id, None, rev, cache_dir, data_dir=config), rev
+    try:
+        return _builder(src.id, config, rev, cache_dir), rev
+    except RuntimeError as e:
+        if "scripts are no longer supported" not in str(e):
+            raise
+        if rev not in (None, "main"):
+            raise ConfigError(
+                f"dataset '{src.id}' at revision '{rev}' has a loading script, which is never "
+                f"run; use revision '{PARQUET_EXPORT}' (the hub's parquet export) or a local copy"
+            ) from None
+    return _builder(src.id, None, PARQUET_EXPORT, cache_dir, data_dir=config), PARQUET_EXPORT
+
+
 def _open_hub(src: HubSource, config: str | None, split: str, cache_dir):
     offline = _env_offline() or not hub_reachable()
-    revision = src.revision
     with _offline_mode(offline), _errors(src.id, offline):
-        try:
-            b = _builder(src.id, config, revision, cache_dir)
-        except RuntimeError as e:  # a repository that still holds a loading script
-            if "scripts are no longer supported" not in str(e) or revision not in (None, "main"):
-                raise ConfigError(f"dataset '{src.id}': {_first_line(e)}") from None
-            revision = PARQUET_EXPORT
-            b = _builder(src.id, None, revision, cache_dir, data_dir=config)
+        b, revision = _hub_builder(src, config, cache_dir)
         b.download_and_prepare()
         where = f"dataset '{src.id}'" + (f" config '{config}'" if config else "")
         chosen = _pick_split(split, list(b.info.splits or {}), where)
@@ -781,6 +805,7 @@ __all__ = [
     "HUB_LOADERS",
     "HUB_IDS",
     "PARQUET_EXPORT",
+    "SCRIPT_REPOS",
     "HubProvenance",
     "HubRecords",
     "HubSource",
