@@ -553,3 +553,18 @@ def test_load_hub_dispatches_by_dataset_name(tmp_path):
     assert [s.tags for s in pos][0] == ("VERB", "ADP", "DET", "NOUN", "PUNCT")
     with pytest.raises(ConfigError, match="unknown hub dataset 'pawsx' .*'paws-x'"):
         hub.load_hub("pawsx", None, "de", "dev")
+
+
+def test_json_lines_folder_with_string_labels(tmp_path):
+    """A script-free folder of JSON lines per split (no features block): string labels."""
+    import json
+
+    want = _xnli_file(tmp_path, XNLI_ITEMS)
+    folder = tmp_path / "jsonl" / "de"
+    folder.mkdir(parents=True)
+    with open(folder / "validation.jsonl", "w", encoding="utf-8") as f:
+        for a, b, lab in XNLI_ITEMS:
+            f.write(json.dumps({"premise": a, "hypothesis": b, "label": lab}) + "\n")
+    got = load_hub_xnli(tmp_path / "jsonl", "de", "dev", cache_dir=tmp_path / "c")
+    _same(got, want)
+    assert list(got.provenance.files) == [str((folder / "validation.jsonl").resolve())]
