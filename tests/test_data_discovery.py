@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from mbert_lab.cli import main as cli_main
 from mbert_lab.data import datasets as D
 from mbert_lab.data import registry as R
 from mbert_lab.data.readers.muse import translations
@@ -163,7 +162,9 @@ def test_unknown_languages_say_unknown(root):
     assert language_info("ang").iso639_1 == "none" and None not in language_info("ang").to_dict().values()
 
 
-def test_data_list_shows_extra_files_and_cardless_sets(root, capsys):
+def test_cli_data_list_shows_extra_files_and_cardless_sets(root, capsys):
+    from mbert_lab.cli import main as cli_main
+
     st = {s.name: s for s in R.status(root=root)}
     assert st["ud-pud"].extra == ("ud-pud/qaa_pud-ud-test.conllu",)
     assert st["tatoeba"].extra == ("tatoeba/v1/tatoeba.qad-eng.eng", "tatoeba/v1/tatoeba.qad-eng.qad")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from mbert_lab.cli import main as cli_main
 from mbert_lab.data import cards as C
 from mbert_lab.data import registry as R
 from mbert_lab.errors import ConfigError, DataMissingError
@@ -181,6 +180,8 @@ def test_unknown_dataset(world):
 
 
 def test_cli_list_get_card(world, capsys):
+    from mbert_lab.cli import main as cli_main
+
     assert cli_main(["data", "list"]) == 0
     out = capsys.readouterr().out
     assert (
@@ -206,7 +207,9 @@ def test_cli_list_get_card(world, capsys):
     assert "differs from its card" in capsys.readouterr().err
 
 
-def test_list_shows_extra_files(world, capsys):
+def test_cli_list_shows_extra_files(world, capsys):
+    from mbert_lab.cli import main as cli_main
+
     R.get("toy")
     for rel in ("toy/new.txt", "toy/sub/more.txt"):
         (world["root"] / rel).write_text("x\ty\n", encoding="utf-8")
@@ -218,7 +221,9 @@ def test_list_shows_extra_files(world, capsys):
     assert "toy: 2 extra files, not in the card: toy/new.txt, toy/sub/more.txt" in out
 
 
-def test_get_into_a_read_only_root_says_so(world, capsys, monkeypatch):
+def test_cli_get_into_a_read_only_root_says_so(world, capsys, monkeypatch):
+    from mbert_lab.cli import main as cli_main
+
     import tempfile
 
     def deny(*a, **k):

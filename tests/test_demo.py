@@ -76,7 +76,7 @@ def test_extract_cli(tmp_path, offline_encoder):
     (["--languages", "de,xx"], "unknown demo language 'xx'"),
     (["--sections", "represent"], "did you mean 'representations'"),
 ])
-def test_demo_bad_input_fails_before_the_model(tmp_path, monkeypatch, capsys, argv, match):
+def test_cli_demo_bad_input_fails_before_the_model(tmp_path, monkeypatch, capsys, argv, match):
     import mbert_lab.models.registry as reg
     from mbert_lab.cli import main
 
