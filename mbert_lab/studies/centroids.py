@@ -192,7 +192,8 @@ class CentroidsConfig(EncoderOptions):
 
     def _validate_inputs(self) -> None:
         if self.user_input and self.tatoeba is not None:
-            raise ConfigError("tatoeba: use either a Tatoeba folder or your own files (files, tsv, pairs, conllu, texts), not both")
+            raise ConfigError("tatoeba: use either a Tatoeba folder or your own files "
+                              "(files, tsv, pairs, conllu, texts), not both")
         if not self.user_input:
             check_input_dir("tatoeba", self.tatoeba_dir())
         seen: dict[str, str] = {}
@@ -216,7 +217,8 @@ class CentroidsConfig(EncoderOptions):
                 check_text(f"texts[{lang}][{i}]", t)
         for lang, texts in self.texts_eng.items():
             if len(texts) != len(self.texts.get(lang, ())):
-                raise ConfigError(f"texts_eng[{lang}]: {len(texts)} sentences, but texts[{lang}] has {len(self.texts.get(lang, ()))}")
+                n = len(self.texts.get(lang, ()))
+                raise ConfigError(f"texts_eng[{lang}]: {len(texts)} sentences, but texts[{lang}] has {n}")
             for i, t in enumerate(texts, 1):
                 check_text(f"texts_eng[{lang}][{i}]", t)
 
@@ -392,18 +394,24 @@ class CentroidsResult(StudyResult):
         return [self.lid[method].by_layer[la].accuracy for la in self.layers]
 
     def summary(self) -> list[str]:
-        lines = [f"{len(self.languages)} languages; excluded: {len(self.excluded)}"]
+        """Lines for a terminal: LID and retrieval by layer, then the dev-chosen best layers."""
         r = self.retrieval
-        lines.append("layer  LID-centroid  LID-probe" + ("  retr xx->eng raw/centred  eng->xx raw/centred" if r else ""))
+        head = "layer  LID-centroid  LID-probe"
+        lines = [f"{len(self.languages)} languages; excluded: {len(self.excluded)}",
+                 head + ("  retr xx->eng raw/centred  eng->xx raw/centred" if r else "")]
         for la in self.layers:
-            row = f"{la:>5}  {self.lid['nearest_centroid'].by_layer[la].accuracy:>12.3f}  {self.lid['probe'].by_layer[la].accuracy:>9.3f}"
+            nc, pr = self.lid["nearest_centroid"].by_layer[la], self.lid["probe"].by_layer[la]
+            row = f"{la:>5}  {nc.accuracy:>12.3f}  {pr.accuracy:>9.3f}"
             if r:
-                row += (f"  {r.mean['raw'].xx_to_eng[la]:>10.3f} / {r.mean['centered'].xx_to_eng[la]:.3f}"
-                        f"        {r.mean['raw'].eng_to_xx[la]:.3f} / {r.mean['centered'].eng_to_xx[la]:.3f}")
+                raw, cen = r.mean["raw"], r.mean["centered"]
+                row += (f"  {raw.xx_to_eng[la]:>10.3f} / {cen.xx_to_eng[la]:.3f}"
+                        f"        {raw.eng_to_xx[la]:.3f} / {cen.eng_to_xx[la]:.3f}")
             lines.append(row)
-        bests = [(f"LID {k}", m.best) for k, m in self.lid.items()] + [(f"retrieval {k}", b) for k, b in (r.best if r else {}).items()]
+        bests = [(f"LID {k}", m.best) for k, m in self.lid.items()]
+        bests += [(f"retrieval {k}", b) for k, b in (r.best if r else {}).items()]
         for name, b in bests:
-            lines.append(f"best layer for {name} (chosen on dev {b.dev_score:.3f}): L{b.layer}, test {b.test_score:.3f}")
+            lines.append(f"best layer for {name} (chosen on dev {b.dev_score:.3f}): "
+                         f"L{b.layer}, test {b.test_score:.3f}")
         return lines
 
     def save(self, out_dir: str | Path) -> Path:
@@ -449,7 +457,8 @@ class _Inputs:
     excluded: dict[str, str] = field(default_factory=dict)
     files: dict[str, list[Path]] = field(default_factory=dict)  # lang -> files read
 
-    def add(self, lang: str, texts: list[str], eng: list[str] | None, files: Sequence[Path], cfg: CentroidsConfig) -> None:
+    def add(self, lang: str, texts: list[str], eng: list[str] | None, files: Sequence[Path],
+            cfg: CentroidsConfig) -> None:
         if cfg.languages and lang not in cfg.languages:
             return
         if lang in self.texts:
@@ -533,7 +542,8 @@ def _datasets(cfg: CentroidsConfig, got: _Inputs, langs: Sequence[str]) -> list[
     if not cfg.user_input and cfg.tatoeba is None:
         return [dataset_provenance("tatoeba", files, split=split, languages=langs)]
     name = "tatoeba" if not cfg.user_input else "user-files"
-    return [DatasetProvenance(name=name, files={str(f): file_sha256(f) for f in files}, split=split, languages=tuple(langs))]
+    return [DatasetProvenance(name=name, files={str(f): file_sha256(f) for f in files}, split=split,
+                              languages=tuple(langs))]
 
 
 # ---------------------------------------------------------------------------- splits
@@ -599,7 +609,8 @@ def _layer_lid(vx: Mapping[str, Any], split: _Split, cfg: CentroidsConfig) -> di
     return {"nearest_centroid": _lid_scores(nc, nc_dev), "probe": _lid_scores(pr, pr_dev)}
 
 
-def _layer_geometry(vx: Mapping[str, Any], split: _Split, info: Mapping[str, LanguageInfo], cfg: CentroidsConfig) -> CentroidGeometry:
+def _layer_geometry(vx: Mapping[str, Any], split: _Split, info: Mapping[str, LanguageInfo],
+                    cfg: CentroidsConfig) -> CentroidGeometry:
     import numpy as np
 
     from ..analyses import centroids as C
@@ -673,7 +684,8 @@ CONDITIONS = {
 }
 
 
-def _retrieval_scores(per: Mapping[str, Mapping[int, dict[str, tuple[float, float]]]], layers: Sequence[int]) -> RetrievalScores:
+def _retrieval_scores(per: Mapping[str, Mapping[int, dict[str, tuple[float, float]]]],
+                      layers: Sequence[int]) -> RetrievalScores:
     """``per[lang][layer][condition] = (xx->eng, eng->xx)`` -> means, dev means, best layers."""
     import numpy as np
 
@@ -698,7 +710,8 @@ def _retrieval_scores(per: Mapping[str, Mapping[int, dict[str, tuple[float, floa
     return RetrievalScores(langs, conditions, mean, per_language, dev_mean, best)
 
 
-def _transform(cfg: CentroidsConfig, vx: Any, ve: Any, split: _Split, layers: Sequence[int], eng_langs: Sequence[str]) -> Any:
+def _transform(cfg: CentroidsConfig, vx: Any, ve: Any, split: _Split, layers: Sequence[int],
+               eng_langs: Sequence[str]) -> Any:
     """Centroids fitted on the train split at every layer (English: the pooled train rows of
     the English sides), and the projections when asked for."""
     import numpy as np
@@ -744,7 +757,8 @@ def _geometry_scores(g: Any) -> GeometryScores:
                           g.n_sentences, g.n_words, adj["self_similarity"], adj["intra_sentence"])
 
 
-def _pud_language(corpus: Any, rows: Mapping[str, Any], measure: list[str], fit: list[str], layers: Sequence[int], seed: int) -> dict[str, dict[int, GeometryScores]]:
+def _pud_language(corpus: Any, rows: Mapping[str, Any], measure: list[str], fit: list[str],
+                  layers: Sequence[int], seed: int) -> dict[str, dict[int, GeometryScores]]:
     import numpy as np
 
     from ..analyses import centroids as C
@@ -752,7 +766,8 @@ def _pud_language(corpus: Any, rows: Mapping[str, Any], measure: list[str], fit:
     ids = measure + fit
     n_words = [len(rows[s][0]) for s in ids]
     # self-similarity word types: lower-cased forms; punctuation and symbols left out
-    types = [[w.lower() if u not in ("PUNCT", "SYM") else f"\x00{j}" for j, (w, u) in enumerate(zip(*rows[s]))] for s in measure]
+    types = [[w.lower() if u not in ("PUNCT", "SYM") else f"\x00{j}" for j, (w, u) in enumerate(zip(*rows[s]))]
+             for s in measure]
     out: dict[str, dict[int, GeometryScores]] = {"raw": {}, "centered": {}}
     bounds = np.cumsum([0] + n_words)
     for layer in layers:
@@ -778,7 +793,8 @@ def pud_geometry(cfg: CentroidsConfig, encoder: Any, store: Any, layers: Sequenc
     n = cfg.pud_sentences
     order = sorted(set.intersection(*(set(v) for v in sents.values())))
     if len(order) < 2 * n:
-        raise InputError(f"only {len(order)} sentence ids shared by all PUD files; need {2 * n} (pud_sentences {n})", cfg.pud_dir())
+        raise InputError(f"only {len(order)} sentence ids shared by all PUD files; need {2 * n} "
+                         f"(pud_sentences {n})", cfg.pud_dir())
     pick = [order[i] for i in sorted(np.random.default_rng(cfg.seed).choice(len(order), 2 * n, replace=False))]
     measure, fit = pick[::2], pick[1::2]
     ex = make_extractor(cfg, encoder, store, range(encoder.num_layers + 1), ("word",), progress=False, dtype="float16")
