@@ -102,7 +102,8 @@ def test_max_length_takes_effect(tmp_path, tiny_model):
     for c, p in long:
         base += ["--file", f"{c}={p}"]
     assert main(base + ["--out", str(tmp_path / "a")]) == 0
-    assert main(base + ["--max-length", "8", "--out", str(tmp_path / "b")]) == 0
+    assert main(base + ["--max-length", "8", "--plot-layers", "last", "--out", str(tmp_path / "b")]) == 0
+    assert (tmp_path / "b" / "dendrogram_L2.svg").exists() and not (tmp_path / "a" / "dendrogram_L2.png").exists()
     a, b = (CentroidsResult.load(tmp_path / x) for x in "ab")
     assert b.provenance.config["max_length"] == 8 and a.provenance.config["max_length"] is None
     ca = np.load(tmp_path / "a" / "transform.npz")["centroid/deu"]

@@ -86,7 +86,7 @@ def plot_retrieval(result: Any, out: Path, title: str = "") -> Path:
         for d, color in (("xx_to_eng", "C0"), ("eng_to_xx", "C1")):
             vals = getattr(r.mean[cond], d)
             ax.plot(layers, [vals[la] for la in layers], ls, color=color, marker=".",
-                    label=f"{d.replace('_', '->')} {cond}")
+                    label=f"{d.replace('_to_', '->')} {cond}")
     ax.set_xlabel("layer")
     ax.set_ylabel("retrieval accuracy (test split, mean over languages)")
     ax.set_title(f"{title}: retrieval against English, {len(r.languages)} languages", fontsize=9)
