@@ -125,7 +125,11 @@ def test_max_length_and_max_sentences_take_effect(tmp_path, tiny_encoder):
 def test_unknown_codes_from_user_files_and_language_filter(tmp_path, tiny_encoder):
     data = {"qaa": sentences(TOY_CORPUS[1], 24, 0), "de": sentences(TOY_CORPUS[2], 24, 1),
             "fr": sentences(TOY_CORPUS[4], 24, 2)}
-    r = centroids(small(texts=data, languages="qaa,deu,es"), encoder=tiny_encoder)
+    import mbert_lab as ml
+
+    r = ml.centroids(texts=data, languages="qaa,deu,es", min_sentences=20, geometry=False, cache=False,
+                     layers=[4], probe_max_iter=20, encoder=tiny_encoder)
+    assert isinstance(r, CentroidsResult) and r.layers == (4,)
     assert r.languages == ("qaa", "deu")
     assert r.info["qaa"].family == "unknown" and r.info["deu"].name == "German"
     assert r.excluded == {"spa": "requested but no input file for it"}
