@@ -1,189 +1,176 @@
-"""``mbert-lab centroids`` wiring with the tiny model: batch invariance, outputs, bad input."""
+"""``mbert-lab centroids`` with the tiny model: same result as the library, the default Tatoeba
+input, --max-length, --print-config, --help examples, bad input before any model work."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import random
+import shlex
 
 import numpy as np
 import pytest
 
 from mbert_lab.cli import centroids_cmd as cmd
-from mbert_lab.errors import ConfigError, InputError
-from tests.conftest import TOY_CORPUS
-
-FAKE = {
-    "deu": ("German", "Indo-European", "Germanic", "Latn"),
-    "fra": ("French", "Indo-European", "Romance", "Latn"),
-    "rus": ("Russian", "Indo-European", "Slavic", "Cyrl"),
-    "cmn": ("Mandarin", "Sino-Tibetan", "Chinese", "Hani"),
-}
+from mbert_lab.cli import main
+from mbert_lab.studies.centroids import CentroidsConfig, CentroidsResult, centroids
+from tests.test_centroids_study import LANGS, TOY_CORPUS, sentences, write
 
 
 @pytest.fixture
-def fake_languages(monkeypatch):
-    """A small code table, so these tests do not depend on the full language table."""
+def tiny_model(monkeypatch, tiny_encoder):
+    """The CLI loads the tiny random BERT whatever --model says."""
+    import mbert_lab.models.registry as reg
 
-    def info(code):
-        if code not in FAKE:
-            raise ConfigError(f"unknown language code '{code}'")
-        n, f, g, s = FAKE[code]
-        return {"code": code, "name": n, "family": f, "genus": g, "script": s}
+    calls = []
 
-    monkeypatch.setattr(cmd, "language_info", info)
+    def load(name, **kw):
+        calls.append((name, kw))
+        return tiny_encoder
 
-
-def _sentences(line: str, n: int, seed: int) -> list[str]:
-    words = line.rstrip(".。!").split()
-    if len(words) == 1:  # CJK: characters as "words"
-        words = list(line)
-    rng = random.Random(seed)
-    return [" ".join(rng.choices(words, k=rng.randint(3, 8))) for _ in range(n)]
+    monkeypatch.setattr(reg, "load_encoder", load)
+    return calls
 
 
-def _write(path, lines):
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+@pytest.fixture
+def no_model(monkeypatch):
+    import mbert_lab.models.registry as reg
+
+    def load(*a, **kw):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(reg, "load_encoder", load)
 
 
-def test_sentence_vector_does_not_depend_on_batch_mates(tiny_encoder):
-    """Mean pooling over real tokens only: a sentence's vector is the same alone and in a
-    batch with longer and shorter sentences (padding never leaks in)."""
-    from mbert_lab.encode.extractor import ExtractConfig, Extractor
-
-    ex = Extractor(tiny_encoder, ExtractConfig(layers=(0, 2, 4), outputs=("sentence", "subword"), batch_size=8),
-                   store=None, progress=False)
-    target = "Hello world!"
-    alone = ex.encode([target])
-    mixed = ex.encode([TOY_CORPUS[0], TOY_CORPUS[10], target, "Hi", TOY_CORPUS[4]])
-    for layer in (0, 2, 4):
-        np.testing.assert_allclose(mixed.sentence(layer)[2], alone.sentence(layer)[0], rtol=1e-5, atol=1e-5)
-    # and the pooled vector is the mean over the sentence's own content tokens
-    np.testing.assert_allclose(mixed.sentence(4)[2], mixed.subwords(2, 4).mean(0), rtol=1e-5, atol=1e-6)
+def _files(tmp_path):
+    out = []
+    for i, (code, j) in enumerate(LANGS):
+        xx = write(tmp_path / f"{code}.txt", sentences(TOY_CORPUS[j], 40, i))
+        en = write(tmp_path / f"{code}.eng", sentences(TOY_CORPUS[0], 40, 10 + i))
+        out.append((code, xx, en))
+    return out
 
 
-def test_run_on_files_writes_results_plots_and_reports_exclusions(tmp_path, tiny_encoder, fake_languages):
-    src = []
-    for i, (code, line) in enumerate((("deu", TOY_CORPUS[1]), ("fra", TOY_CORPUS[2]), ("rus", TOY_CORPUS[4]))):
-        xx = _write(tmp_path / f"{code}.txt", _sentences(line, 40, i))
-        en = _write(tmp_path / f"{code}.eng", _sentences(TOY_CORPUS[0], 40, 10 + i))
-        src.append(cmd.Source(code, xx, en))
-    src.append(cmd.Source("cmn", _write(tmp_path / "cmn.txt", _sentences(TOY_CORPUS[5], 5, 9))))
-    out = tmp_path / "out"
-    res = cmd.run_centroids(tiny_encoder, src, out, min_sentences=20, plot_layers=(4,), progress=False,
-                            probe_max_iter=50, pud_dir=_fake_pud(tmp_path / "pud"), pud_sentences=5)
-    rec = json.loads((out / "centroids.json").read_text())
-    p = rec["payload"]
-    assert p["languages"] == ["deu", "fra", "rus"]
-    assert "cmn" in p["excluded"] and "fewer than --min-sentences 20" in p["excluded"]["cmn"]
-    assert p["layers"] == [0, 1, 2, 3, 4]
-    assert len(p["lid_accuracy_by_layer"]["probe"]) == 5
-    assert p["split"]["n_train"] == {"deu": 20, "fra": 20, "rus": 20}
-    assert set(p["retrieval"]["mean"]) >= {"raw", "centered", "projected"}
-    for path in res["plots"].values():
-        assert (out / path).exists() or __import__("os").path.exists(path)
-    assert {"dendrogram_L4", "projection_L4", "lid_by_layer", "retrieval_by_layer", "geometry_by_layer"} <= set(res["plots"])
-    assert p["word_geometry"]["languages"] == ["de", "fr"]
-    assert [d["name"] for d in rec["provenance"]["datasets"]] == ["sentences", "ud-pud"]
-    assert rec["provenance"]["model"]["model_id"].startswith("tiny-random-bert")
-    assert len(rec["provenance"]["datasets"][0]["files"]) == 6
+def test_cli_and_library_give_the_same_result(tmp_path, tiny_model, tiny_encoder, capsys, monkeypatch):
+    files = _files(tmp_path)
+    argv = ["centroids", "--min-sentences", "20", "--no-geometry", "--probe-max-iter", "50", "--layers", "0,2,4",
+            "--plot-layers", "4", "--no-cache", "--threads", "1", "--out", str(tmp_path / "out")]
+    for code, xx, en in files:
+        argv += ["--pair", code, xx, en]
+    monkeypatch.setattr("sys.argv", ["mbert-lab", *argv])
+    assert main(argv) == 0
+    stdout = capsys.readouterr().out
+    cli = CentroidsResult.load(tmp_path / "out")
+    lib = centroids(CentroidsConfig(pairs={c: [x, e] for c, x, e in files}, min_sentences=20, geometry=False,
+                                    probe_max_iter=50, layers=[0, 2, 4], cache=False, threads=1), encoder=tiny_encoder)
+    assert cli.lid == lib.lid and cli.retrieval == lib.retrieval and cli.split == lib.split
+    assert cli.centroid_geometry == lib.centroid_geometry
+    assert cli.provenance.config == lib.provenance.config
+    assert cli.provenance.command.startswith("mbert-lab centroids --min-sentences 20")
+    for line in lib.summary():
+        assert line in stdout
+    names = {"dendrogram_L4", "projection_L4", "lid_by_layer", "retrieval_by_layer"}
+    assert {p.stem for p in (tmp_path / "out").glob("*.png")} == names
     from mbert_lab.analyses.centroids import LanguageTransform
 
-    t = LanguageTransform.load(out / "transform")
-    assert set(t.centroids) == {"deu", "fra", "rus", "eng"} and t.layers == (0, 1, 2, 3, 4)
-    # the transform's centroid is the train-split mean of the stored vectors
-    from mbert_lab.analyses.centroids import split_indices
-    from mbert_lab.encode.extractor import ExtractConfig, Extractor
-
-    v = Extractor(tiny_encoder, ExtractConfig(layers=(0, 1, 2, 3, 4)), progress=False).encode(
-        (tmp_path / "deu.txt").read_text(encoding="utf-8").splitlines()).sentence(3)
-    tr = split_indices({"deu": 40}, 0.5, 2, 0).train["deu"]
-    np.testing.assert_allclose(t.centroids["deu"][3], v[tr].mean(0), rtol=1e-4, atol=1e-5)
+    t = LanguageTransform.load(tmp_path / "out" / "transform")
+    np.testing.assert_allclose(t.centroids["deu"], lib.transform.centroids["deu"], rtol=1e-6)
+    assert tiny_model[0][0] == "offline"
 
 
-def test_bad_inputs(tmp_path, tiny_encoder, fake_languages):
-    a = _write(tmp_path / "a.txt", _sentences(TOY_CORPUS[1], 30, 0))
-    b = _write(tmp_path / "b.txt", _sentences(TOY_CORPUS[2], 30, 1))
-    short_en = _write(tmp_path / "b.eng", _sentences(TOY_CORPUS[0], 29, 2))
-    with pytest.raises(InputError, match=r"line counts differ: .*b.txt has 30 lines, .*b.eng has 29 lines"):
-        cmd.load_inputs([cmd.Source("deu", a), cmd.Source("fra", b, short_en)], 10)
-    with pytest.raises(ConfigError, match="unknown language code 'xyz'"):
-        cmd.load_inputs([cmd.Source("deu", a), cmd.Source("xyz", b)], 10)
-    # scanned folders (Tatoeba) report unknown codes instead of failing
-    got = cmd.load_inputs([cmd.Source("deu", a), cmd.Source("fra", b), cmd.Source("xyz", b)], 10, strict_codes=False)
-    assert got.excluded == {"xyz": "unknown language code (not in mbert_lab.languages)"}
-    with pytest.raises(InputError, match="at least 2 languages are needed, 1 remain"):
-        cmd.load_inputs([cmd.Source("deu", a), cmd.Source("fra", b)], 10, languages=["deu"])
-    with pytest.raises(InputError, match=r"at least 2 languages.*fewer than --min-sentences 31"):
-        cmd.load_inputs([cmd.Source("deu", a), cmd.Source("fra", b)], 31)
-    gap = _write(tmp_path / "gap.txt", ["one", "", "three"])
-    with pytest.raises(InputError, match=r"gap.txt:2: empty line"):
-        cmd.read_lines(gap)
-    with pytest.raises(ConfigError, match="did you mean 'cosine'"):
-        cmd.run_centroids(tiny_encoder, [cmd.Source("deu", a), cmd.Source("fra", b)], tmp_path / "o",
-                          metric="cosin", min_sentences=10)
+def test_default_input_is_tatoeba(tmp_path, tiny_model, data_root):
+    out = tmp_path / "out"
+    argv = ["centroids", "--languages", "de,fra,cmn", "--min-sentences", "20", "--max-sentences", "30",
+            "--no-geometry", "--layers", "0,4", "--probe-max-iter", "30", "--no-cache", "--out", str(out)]
+    assert main(argv) == 0
+    r = CentroidsResult.load(out)
+    assert r.languages == ("cmn", "deu", "fra") and r.retrieval.languages == r.languages
+    assert r.split.n_train == {"cmn": 15, "deu": 15, "fra": 15} and r.split.n_test == r.split.n_train
+    assert r.excluded == {}
+    ds = r.provenance.datasets[0]
+    assert ds.name == "tatoeba" and ds.languages == ("cmn", "deu", "fra")
+    f = "tatoeba/v1/tatoeba.deu-eng.deu"
+    assert ds.files[f] == hashlib.sha256((data_root / f).read_bytes()).hexdigest() and len(ds.files) == 6
+    # 3 languages in 2 scripts: Chinese is never confused with the Latin-script languages
+    conf = np.array(r.lid["nearest_centroid"].by_layer[0].confusion)
+    assert conf[0, 0] == 15 and conf[0, 1:].sum() == 0
 
 
-def _fake_pud(folder):
-    folder.mkdir(exist_ok=True)
-    rng = random.Random(0)
-    for code, line in (("de", TOY_CORPUS[1]), ("fr", TOY_CORPUS[2])):
-        words = line.rstrip(".").split()
-        blocks = []
-        for i in range(12):
-            ws = rng.choices(words, k=rng.randint(3, 7)) + ["."]
-            rows = [f"{j + 1}\t{w}\t_\t{'PUNCT' if w == '.' else 'X'}\t_\t_\t0\tx\t_\t_" for j, w in enumerate(ws)]
-            blocks.append(f"# sent_id = s{i:02d}\n" + "\n".join(rows) + "\n")
-        (folder / f"{code}_pud-ud-test.conllu").write_text("\n".join(blocks) + "\n", encoding="utf-8")
-    return folder
+def test_max_length_takes_effect(tmp_path, tiny_model):
+    long = [(c, write(tmp_path / f"{c}.txt", [" ".join([s] * 4) for s in sentences(TOY_CORPUS[j], 24, i)]))
+            for i, (c, j) in enumerate(LANGS)]
+    base = ["centroids", "--min-sentences", "20", "--no-geometry", "--layers", "2", "--no-cache", "--probe-max-iter", "20"]
+    for c, p in long:
+        base += ["--file", f"{c}={p}"]
+    assert main(base + ["--out", str(tmp_path / "a")]) == 0
+    assert main(base + ["--max-length", "8", "--plot-layers", "last", "--out", str(tmp_path / "b")]) == 0
+    assert (tmp_path / "b" / "dendrogram_L2.svg").exists() and not (tmp_path / "a" / "dendrogram_L2.png").exists()
+    a, b = (CentroidsResult.load(tmp_path / x) for x in "ab")
+    assert b.provenance.config["max_length"] == 8 and a.provenance.config["max_length"] is None
+    ca = np.load(tmp_path / "a" / "transform.npz")["centroid/deu"]
+    cb = np.load(tmp_path / "b" / "transform.npz")["centroid/deu"]
+    assert not np.allclose(ca, cb)
 
 
-def test_pud_geometry_with_tiny_model(tmp_path, tiny_encoder):
-    _fake_pud(tmp_path)
-    geo = cmd.pud_geometry(tiny_encoder, None, tmp_path, [0, 4], n_sentences=5)
-    assert geo["languages"] == ["de", "fr"] and geo["layers"] == [0, 4]
-    for code in ("de", "fr"):
-        for kind in ("raw", "centered"):
-            g = geo["per_language"][code][kind]["4"]
-            assert g["n_sentences"] == 5
-            assert -1 <= g["anisotropy"] <= 1 and -1 <= g["intra_sentence"] <= 1
-            assert g["self_similarity_types"] > 0  # words repeat across these sentences
-    # raw vectors of a random model share a large common component; centring shrinks it
-    raw, cen = geo["mean"]["raw"]["anisotropy"][1], geo["mean"]["centered"]["anisotropy"][1]
-    assert cen < raw
-    with pytest.raises(InputError, match="need 30"):
-        cmd.pud_geometry(tiny_encoder, None, tmp_path, [4], n_sentences=15)
+def test_print_config_round_trips(tmp_path, no_model, capsys):
+    from mbert_lab.config import load_study_file
+
+    argv = ["centroids", "--file", "de", write(tmp_path / "d.txt", ["x"]), "--file", f"fr={write(tmp_path / 'f.txt', ['y'])}",
+            "--min-sentences", "4", "--layers", "0,8", "--max-length", "64", "--device", "cpu", "--no-geometry",
+            "--print-config", "--out", str(tmp_path / "o")]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    (tmp_path / "s.toml").write_text(text, encoding="utf-8")
+    [d] = load_study_file(tmp_path / "s.toml")
+    assert d.out == str(tmp_path / "o") and d.config.files == {"deu": str(tmp_path / "d.txt"), "fra": str(tmp_path / "f.txt")}
+    assert d.config.layers == (0, 8) and d.config.max_length == 64 and d.config.geometry is False
+    assert not (tmp_path / "o").exists()
 
 
-def test_demo_section_with_tiny_model(tmp_path, tiny_encoder, fake_languages):
-    from types import SimpleNamespace
+def test_help_examples_parse_and_validate(tmp_path, monkeypatch, no_model):
+    import argparse
 
-    from mbert_lab.encode.extractor import ExtractConfig, Extractor
-    from mbert_lab.results import Provenance
-
-    parallel = {
-        code: list(zip(_sentences(TOY_CORPUS[0], 30, i), _sentences(TOY_CORPUS[j], 30, 20 + i)))
-        for i, (code, j) in enumerate((("deu", 1), ("fra", 2), ("rus", 4)))
-    }
-    ctx = SimpleNamespace(
-        encoder=tiny_encoder,
-        out=tmp_path,
-        parallel=parallel,
-        extract=lambda texts, layers, outputs=("sentence",): Extractor(
-            tiny_encoder, ExtractConfig(layers=tuple(layers), outputs=tuple(outputs)), progress=False
-        ).encode(texts),
-        provenance=lambda config, layers, pooling: Provenance.collect(config=config, layers=layers, pooling=pooling),
-    )
-    summary = cmd.demo_section(ctx)
-    assert summary.startswith("centroids: 3 languages; nearest-centroid LID best at layer")
-    rec = json.loads((tmp_path / "centroids" / "centroids.json").read_text())
-    assert rec["kind"] == "demo.centroids" and rec["payload"]["languages"] == ["deu", "fra", "rus"]
-    assert (tmp_path / "centroids" / "dendrogram_L4.png").exists()
+    monkeypatch.chdir(tmp_path)
+    for name in ("de.txt", "fr.txt", "es.txt", "es-en.en.txt", "sentences.tsv", "fi_tdt-ud-test.conllu", "et_edt-ud-test.conllu"):
+        (tmp_path / name).write_text("x\n", encoding="utf-8")
+    parser = argparse.ArgumentParser()
+    cmd.add_parser(parser.add_subparsers())
+    lines = [ln.strip() for ln in cmd.EXAMPLES.splitlines() if ln.strip().startswith("mbert-lab centroids")]
+    assert len(lines) == 5
+    for line in lines:
+        args = parser.parse_args(shlex.split(line)[1:])
+        cfg = cmd.config_from_args(args)
+        assert isinstance(cfg, CentroidsConfig)
+    assert cfg.conllu == {"fin": "fi_tdt-ud-test.conllu", "est": "et_edt-ud-test.conllu"}
 
 
-def test_language_info_from_the_package_table():
-    assert cmd.language_info("de") == {
-        "code": "deu", "name": "German", "family": "Indo-European", "genus": "Germanic", "script": "Latn",
-    }
-    with pytest.raises(ConfigError, match="unknown language code 'deux'"):
-        cmd.language_info("deux")
+BAD = [
+    (["--min-sentences", "0"], "min_sentences: must be a whole number >= 4, got 0"),
+    (["--max-sentences", "-5"], "max_sentences: must be a whole number >= 500, got -5"),
+    (["--max-length", "0"], "max_length: must be a whole number >= 8, got 0"),
+    (["--threads", "0"], "threads: must be a whole number in 1..1024, got 0"),
+    (["--pud-sentences", "-3"], "pud_sentences: must be a whole number >= 2, got -3"),
+    (["--languages", "zz"], "unknown language 'zz': not in the language table"),
+    (["--metric", "cosin"], "did you mean 'cosine'"),
+    (["--layers", "-1"], "layers: layers are >= 0"),
+    (["--plot-layers", "x"], "--plot-layers: bad value"),
+    (["--file", "de=DIR"], "files[deu]: is a folder, expected a file"),
+    (["--file", "de=NOFILE"], "files[deu]: no such file"),
+    (["--tatoeba", "DIR", "--file", "de=DIR"], "use either a Tatoeba folder or your own files"),
+    (["--device", "tpu"], "device: unknown device 'tpu'"),
+    (["--out", "FILE"], "--out: exists and is not a folder"),
+]
+
+
+@pytest.mark.parametrize("extra, msg", BAD)
+def test_bad_input_exits_2_with_one_line_before_the_model(tmp_path, no_model, capsys, extra, msg):
+    (tmp_path / "file").write_text("x\n")
+    subst = {"DIR": str(tmp_path), "NOFILE": str(tmp_path / "missing.txt"), "FILE": str(tmp_path / "file")}
+    extra = [subst.get(x, x.replace("DIR", subst["DIR"]).replace("NOFILE", subst["NOFILE"])) for x in extra]
+    argv = ["centroids", "--no-geometry", *extra]
+    if "--out" not in extra:
+        argv += ["--out", str(tmp_path / "out")]
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert msg in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
