@@ -34,7 +34,7 @@ LANGS = ("deu", "fra", "spa", "rus", "cmn", "jpn", "ara", "hin")
 
 
 def load_texts(n: int) -> list[str]:
-    from mbert_lab.data.formats import load_tatoeba
+    from mbert_lab.data.datasets import load_tatoeba
 
     per = n // len(LANGS)
     texts: list[str] = []

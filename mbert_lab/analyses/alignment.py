@@ -450,22 +450,8 @@ def align_matrix(
 # ------------------------------------------------------------------------ evaluation
 
 
-@dataclass(frozen=True)
-class GoldPair:
-    """Gold alignment of one sentence pair (0-indexed word links, source index first).
-
-    ``possible`` holds the links marked possible (``ipj``); the scorer treats sure links as
-    possible too (P includes S), so ``possible`` need not repeat them.
-    """
-
-    src: tuple[str, ...]
-    tgt: tuple[str, ...]
-    sure: frozenset[tuple[int, int]]
-    possible: frozenset[tuple[int, int]] = frozenset()
-
-    @property
-    def possible_all(self) -> frozenset[tuple[int, int]]:
-        return self.sure | self.possible
+# One gold-pair record for readers and scorer: (src, tgt, sure, possible, line), 0-indexed links.
+from ..data.readers.alignment import GoldPair  # noqa: E402
 
 
 @dataclass(frozen=True)

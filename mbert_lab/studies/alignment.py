@@ -475,10 +475,8 @@ class GoldSet:
 
 
 def gold_pairs(gold: Any) -> list[Any]:
-    """A loaded ``AlignmentGold`` (:mod:`mbert_lab.data.formats`) -> the scorer's GoldPair list."""
-    from ..analyses.alignment import GoldPair
-
-    return [GoldPair(p.src_tokens, p.tgt_tokens, p.sure, p.possible) for p in gold.pairs]
+    """A loaded ``AlignmentGold`` (:mod:`mbert_lab.data.readers.alignment`) -> the scorer's GoldPair list."""
+    return list(gold.pairs)  # the readers' GoldPair is the scorer's record
 
 
 def load_gold(gold: str, pairs_file: str | None = None, index_base: str = "auto", limit: int | None = None) -> GoldSet:
@@ -486,8 +484,9 @@ def load_gold(gold: str, pairs_file: str | None = None, index_base: str = "auto"
     ``pairs_file`` or ``<gold>.src-tgt``) -> :class:`GoldSet` (the first ``limit`` pairs).
 
     Reading, index-base detection (0 or 1; ``index_base`` "0"/"1" forces it) and range checks
-    are :func:`mbert_lab.data.formats.read_alignment`'s: errors name the file and line."""
-    from ..data.formats import load_gold_alignment, read_alignment
+    are :func:`mbert_lab.data.readers.alignment.read_alignment`'s: errors name the file and line."""
+    from ..data.datasets import load_gold_alignment
+    from ..data.readers.alignment import read_alignment
     from ..data.registry import dataset_provenance
 
     check_choice("gold_index", str(index_base), GOLD_INDEX)

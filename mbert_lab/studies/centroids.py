@@ -475,7 +475,7 @@ class _Inputs:
 
 
 def _read_user_inputs(cfg: CentroidsConfig, got: _Inputs) -> None:
-    from ..data.formats import read_conllu
+    from ..data.readers.conllu import read_conllu
     from ..data.readers.pairs import read_parallel_files
     from ..data.readers.text import read_sentences
     from ..data.readers.tsv import read_lang_text
@@ -735,7 +735,7 @@ def _transform(cfg: CentroidsConfig, vx: Any, ve: Any, split: _Split, layers: Se
 
 
 def _read_pud(folder: Path) -> tuple[dict[str, dict[str, tuple[list[str], list[str]]]], list[Path]]:
-    from ..data.formats import read_conllu
+    from ..data.readers.conllu import read_conllu
     from ..errors import DataMissingError
 
     files = sorted(folder.glob("*_pud-ud-test.conllu")) if folder.is_dir() else []

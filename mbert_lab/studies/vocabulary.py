@@ -469,7 +469,7 @@ class Corpus:
 
 def read_conllu_words(path: str | Path) -> list[tuple[str, ...]]:
     """Gold UD words per sentence (syntactic words: French "du" is "de" + "le")."""
-    from ..data.formats import read_conllu
+    from ..data.readers.conllu import read_conllu
 
     return [tuple(s.words) for s in read_conllu(path, check_upos=False)]
 
@@ -514,7 +514,7 @@ def pud_corpora(langs: Sequence[str]) -> list[Corpus]:
 
 
 def tatoeba_corpora(langs: Sequence[str], max_sentences: int | None) -> list[Corpus]:
-    from ..data.formats import read_parallel
+    from ..data.readers.parallel import read_parallel_corpus as read_parallel
     from ..data.readers.text import split_ascii_space
 
     files = tatoeba_files()
@@ -529,7 +529,7 @@ def tatoeba_corpora(langs: Sequence[str], max_sentences: int | None) -> list[Cor
 
 def alignment_corpora(sets: Sequence[str]) -> list[Corpus]:
     """The non-English side of gold word-alignment sets (tokens as the gold links count them)."""
-    from ..data.formats import load_gold_alignment
+    from ..data.datasets import load_gold_alignment
 
     out = []
     for name in sets:
@@ -571,7 +571,8 @@ class TransferData:
 
 
 def read_transfer_data(config: VocabConfig) -> TransferData:
-    from ..data.formats import load_ner, load_udpos, masakhaner_languages, read_tagged_tsv
+    from ..data.datasets import load_ner, load_udpos, masakhaner_languages
+    from ..data.readers.tagged import read_tagged_tsv
 
     train = load_udpos("train", config.source)
     src = Corpus(config.source, tuple(tuple(x.tokens) for x in train), "gold (UD 2.5)", train[0].path,
