@@ -429,3 +429,49 @@ def load_task_data(
 
 def task_type(task: Task) -> TaskType:
     return TASKS[task].type
+
+
+# ------------------------------------------------------------ languages on disk
+
+SUITES: dict[Task, tuple[str, ...]] = {
+    Task.POS: ("pud", "xtreme-dev"),
+    Task.NER: ("date-as-O", "date-kept"),
+    Task.XNLI: ("heldout",),
+    Task.PAWSX: ("heldout",),
+}
+
+
+def _code_files(pattern_dir: Path, glob: str, prefix: str, suffix: str) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    if pattern_dir.is_dir():
+        for p in sorted(pattern_dir.glob(glob)):
+            name = p.name if p.is_file() else ""
+            if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
+                out[name[len(prefix) : len(name) - len(suffix)]] = p
+    return out
+
+
+def language_files(task: Task | str, root: str | Path, suite: str, ner_split: str = "dev") -> dict[str, Path]:
+    """The evaluation files of one suite under the data root, by the code their file name uses
+    (``de`` for ``ud-pud/de_pud-ud-test.conllu``, ``hau`` for ``ner/masakhaner-v1/hau/``).
+
+    (The mirror's layout is known here and in :func:`load_task_data`; the data catalogue
+    will own it.)"""
+    task = Task.parse(task)
+    root = Path(root)
+    if task is Task.POS:
+        if suite == "pud":
+            return _code_files(root / "ud-pud", "*_pud-ud-test.conllu", "", "_pud-ud-test.conllu")
+        return _code_files(root / "xtreme-udpos", "dev-*.tsv", "dev-", ".tsv")
+    if task is Task.NER:
+        out = {}
+        en = root / "ner" / "conll2003-en" / f"{ner_split}.txt"
+        if en.is_file():
+            out["en"] = en
+        m = root / "ner" / "masakhaner-v1"
+        if m.is_dir():
+            for d in sorted(m.iterdir()):
+                if (d / f"{ner_split}.txt").is_file():
+                    out[d.name] = d / f"{ner_split}.txt"
+        return out
+    return _code_files(root / ("xnli" if task is Task.XNLI else "paws-x"), "dev-*.tsv", "dev-", ".tsv")
