@@ -21,7 +21,9 @@ from mbert_lab.transfer.data import (
     read_pair_tsv,
     split_parallel_items,
 )
-from mbert_lab.transfer.report import aggregate_scores, build_payload, markdown_table
+from mbert_lab.studies.transfer import TransferConfig, TransferResult, aggregate, transfer
+from mbert_lab.transfer.probe import dev_test_split
+from mbert_lab.transfer.report import aggregate_scores
 from mbert_lab.transfer.runner import TrainConfig, TrainingInterrupted, run_seeds, score_token_predictions
 from mbert_lab.transfer.tasks import PairExample, Task, TokenExample
 
@@ -281,10 +283,123 @@ def test_aggregate_known_answer():
     assert agg["per_language"]["en"]["sd"] == pytest.approx(np.std([90, 94], ddof=1))
     assert agg["average_zero_shot"]["seeds"] == [75.0, 78.0]
     assert agg["transfer_gap"] == pytest.approx(92.0 - 76.5)
-    p = build_payload("pos", "accuracy", "pud", "en", [{"pud": {"en": 90.0, "de": 80.0}},
-                                                        {"pud": {"en": 94.0, "de": 82.0}}], {})
-    assert p["per_language"]["de"]["mean"] == 81.0
-    assert "zero-shot average" in markdown_table(p)
+    typed = aggregate([{"pud": {"eng": 90.0, "deu": 80.0}}, {"pud": {"eng": 94.0, "deu": 82.0}}], "eng")["pud"]
+    assert typed.per_language["deu"].mean == 81.0 and typed.per_language["deu"].seeds == (80.0, 82.0)
+    assert typed.zero_shot_average.mean == 81.0 and typed.transfer_gap == pytest.approx(11.0)
+
+
+# -------------------------------------------------------------------------- study
+
+
+def _cfg(root: Path, **kw) -> TransferConfig:
+    base = dict(task="pos", eval_langs="en,de", data_root=str(root), seeds=1, epochs=2, lr=2e-3, batch_size=8,
+                max_length=32, warmup=0.0, dropout=0.0, checkpoint_every=0, progress=False, cache=False)
+    return TransferConfig(**{**base, **kw})
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(max_train=0), "max_train: must be a whole number >= 1, got 0"),
+    (dict(max_eval=0), "max_eval: must be a whole number >= 1, got 0"),
+    (dict(max_eval=-5), "max_eval: must be a whole number >= 1"),
+    (dict(eval_langs="en,zz"), "unknown language 'zz': not in the language table and no pos 'pud' files"),
+    (dict(eval_langs="ja"), r"'ja' \(jpn\): no pos 'pud' files for it under .* \(found: deu, eng\)"),
+    (dict(threads=0), "threads: must be a whole number"),
+    (dict(device="gpu"), "device: unknown device 'gpu'"),
+    (dict(mode="layer_probe"), "did you mean 'layer-probe'"),
+    (dict(layers="4"), "mode 'full' trains a head on the last layer"),
+    (dict(mode="probe", layers="1,2"), "mode 'probe' reads one layer"),
+    (dict(suites="pud,pud"), "listed twice"),
+    (dict(train_lang="de"), "English .* only"),
+    (dict(seeds=0), "seeds: must be a whole number >= 1"),
+    (dict(label_map="B-DATE"), "label_map: bad"),
+])
+def test_config_rejects_bad_values_before_any_model(tmp_path, kw, msg):
+    _write_pos_mirror(tmp_path)
+    with pytest.raises((ConfigError, InputError), match=msg):
+        _cfg(tmp_path, **kw)
+
+
+def test_config_languages_are_stored_as_iso639_3_and_round_trip_through_a_study_file(tmp_path):
+    from mbert_lab.config import dump_studies, load_study_file
+
+    _write_pos_mirror(tmp_path)
+    c = _cfg(tmp_path, eval_langs=["de", "eng"], label_map="X=Y")
+    assert c.eval_langs == ("deu", "eng") and c.train_lang == "eng" and c.label_map == (("X", "Y"),)
+    f = tmp_path / "s.toml"
+    f.write_text(dump_studies([c]))
+    assert load_study_file(f)[0].config == c
+
+
+def test_fine_tune_study_result_is_typed_and_round_trips(tmp_path, tiny_encoder):
+    _write_pos_mirror(tmp_path)
+    r = transfer(_cfg(tmp_path, seeds=2, work_dir=str(tmp_path / "w")), encoder=tiny_encoder)
+    assert r.primary_suite == "pud" and set(r.suites) == {"pud", "xtreme-dev"}
+    assert set(r.per_language) == {"eng", "deu"} and len(r.per_language["deu"].seeds) == 2
+    d = r.details[0]["pud"]["deu"]
+    assert d.n_examples == 6 and d.n_words == 36 and d.score == r.per_language["deu"].seeds[0]
+    assert r.training.train_examples == 40 and r.training.total_steps == 10
+    assert [x.reused for x in r.training.runs] == [False, False]
+    back = TransferResult.load(r.save(tmp_path / "res"))
+    assert back == r
+    again = transfer(_cfg(tmp_path, seeds=2, work_dir=str(tmp_path / "w")), encoder=tiny_encoder)
+    assert [x.reused for x in again.training.runs] == [True, True] and again.suites == r.suites
+
+
+def test_separable_toy_task_is_learned_exactly(tmp_path, tiny_encoder):
+    """Tags are a function of the word: after training, held-out sentences of the same
+    words are tagged perfectly, in both suites."""
+    _write_pos_mirror(tmp_path, n_train=40)
+    r = transfer(_cfg(tmp_path, epochs=30, batch_size=10), encoder=tiny_encoder)
+    for suite in ("pud", "xtreme-dev"):
+        for lang in ("eng", "deu"):
+            assert r.suites[suite].per_language[lang].mean == 100.0, (suite, lang)
+
+
+def test_dev_test_split_is_disjoint_and_covers(tmp_path):
+    for n in (2, 3, 10, 101):
+        d, t = dev_test_split(n, 0.5, 3)
+        assert len(d) and len(t) and not set(d) & set(t) and sorted([*d, *t]) == list(range(n))
+    assert (dev_test_split(50, 0.5, 1)[0] == dev_test_split(50, 0.5, 1)[0]).all()
+    with pytest.raises(InputError):
+        dev_test_split(1)
+
+
+def test_layer_probe_picks_the_planted_layer_on_dev_and_reports_test(tmp_path, tiny_encoder, monkeypatch):
+    """Synthetic vectors: only layer 3 carries the tag (a one-hot plus noise); every other
+    layer is noise. The study must choose 3 on the dev split and report it on test."""
+    import mbert_lab.studies.transfer as T
+
+    _write_pos_mirror(tmp_path, n_train=40)
+    tags = {}
+
+    def fake_vector_fn(config, data, enc, store, layers):
+        for lab in data.labels:
+            tags.setdefault(lab, len(tags))
+
+        def vectors(examples, desc):
+            labs = [lab for e in examples for lab in e.labels]
+            rng = np.random.default_rng(len(labs))
+            out = {}
+            for L in layers:
+                X = rng.normal(size=(len(labs), 8)).astype(np.float32)
+                if L == 3:
+                    X[np.arange(len(labs)), [tags[lab] for lab in labs]] += 6.0
+                out[L] = X
+            return out
+
+        return vectors
+
+    monkeypatch.setattr(T, "_vector_fn", fake_vector_fn)
+    r = transfer(_cfg(tmp_path, mode="layer-probe", layers="all", probe_epochs=30), encoder=tiny_encoder)
+    lp = r.layer_probes
+    assert lp.layers == (0, 1, 2, 3, 4) and lp.best_layer == 3
+    assert (lp.chosen_on, lp.reported_on) == ("dev", "test")
+    assert lp.n_dev == {"pud:eng": 3, "pud:deu": 3, "xtreme-dev:eng": 4, "xtreme-dev:deu": 4}
+    assert lp.n_test == lp.n_dev
+    assert r.per_language["deu"].mean == 100.0 and lp.test[3].per_language["deu"].mean == 100.0
+    assert max(lp.dev[L].zero_shot_average.mean for L in (0, 1, 2, 4)) < 75.0
+    assert r.suites["pud"] == lp.test[3]  # the reported figures are the test split's
+    assert TransferResult.load(r.save(tmp_path / "p")) == r
 
 
 # --------------------------------------------------------------------------- CLI
@@ -295,8 +410,9 @@ def _save_tiny(enc, d: Path) -> None:
     enc.tokenizer.save_pretrained(d)
 
 
-def test_cli_end_to_end_writes_results_and_resumes(tmp_path, tiny_encoder, monkeypatch, capsys):
+def test_cli_and_library_agree_and_write_where_told(tmp_path, tiny_encoder, monkeypatch, capsys):
     from mbert_lab.cli import main
+    from mbert_lab.models.registry import load_encoder
 
     _write_pos_mirror(tmp_path / "data")
     _save_tiny(tiny_encoder, tmp_path / "model")
@@ -304,33 +420,87 @@ def test_cli_end_to_end_writes_results_and_resumes(tmp_path, tiny_encoder, monke
     monkeypatch.setenv("MBERT_LAB_CACHE", str(tmp_path / "cache"))
     argv = ["transfer", "--task", "pos", "--eval", "en,de", "--seeds", "2", "--model", str(tmp_path / "model"),
             "--epochs", "2", "--batch-size", "8", "--max-length", "32", "--lr", "1e-3", "--no-progress",
-            "--out", str(tmp_path / "out")]
+            "--device", "cpu", "--threads", "1", "--out", str(tmp_path / "out" / "pos")]
     assert main(argv) == 0
     d = tmp_path / "out" / "pos"
-    rec = json.loads((d / "transfer.json").read_text())
-    pl = rec["payload"]["per_language"]
-    assert set(pl) == {"en", "de"} and len(pl["de"]["seeds"]) == 2
-    assert rec["payload"]["primary_suite"] == "pud" and set(rec["payload"]["suites"]) == {"pud", "xtreme-dev"}
-    assert rec["payload"]["cost"]["seconds_per_1000_train_examples_per_epoch"] > 0
-    for f in ("transfer.md", "transfer_by_language.png", "transfer_by_language.svg"):
-        assert (d / f).exists()
-    capsys.readouterr()
-    assert main(argv) == 0
-    assert "finished earlier" in capsys.readouterr().err
-    # layer probes on cached vectors
-    assert main(argv[:-2] + ["--probe-layers", "all", "--out", str(tmp_path / "probe")]) == 0
-    pr = json.loads((tmp_path / "probe" / "pos" / "transfer.json").read_text())["payload"]
-    assert set(pr["per_layer"]) == {"0", "1", "2", "3", "4"} and pr["best_layer"] in range(5)
-    # bad input -> exit 2 with a message
-    assert main(["transfer", "--task", "nli", "--model", str(tmp_path / "model")]) == 2
-    assert "did you mean" in capsys.readouterr().err
+    for f in ("transfer.json", "transfer.md", "transfer_by_language.png", "transfer_by_language.svg"):
+        assert (d / f).exists(), f
+    assert not (d / "pos").exists() and (d / "seed-0" / "result.json").exists()
+    cli = TransferResult.load(d)
+    lib = transfer(TransferConfig(task="pos", eval_langs="en,de", seeds=2, model=str(tmp_path / "model"), epochs=2,
+                                  batch_size=8, max_length=32, lr=1e-3, progress=False, threads=1),
+                   encoder=load_encoder(str(tmp_path / "model")))
+    assert cli.suites == lib.suites and cli.details == lib.details
+    assert cli.provenance.command.startswith("mbert-lab ") and lib.provenance.command is None
+    assert f"{cli.per_language['deu'].mean:6.2f}" in capsys.readouterr().out
+    assert main(argv) == 0  # rerun: finished seeds are loaded, not retrained
+    assert [x.reused for x in TransferResult.load(d).training.runs] == [True, True]
+    # layer probes on cached vectors: --layers, chosen on dev, reported on test
+    assert main(argv[:-2] + ["--mode", "layer-probe", "--layers", "0,4", "--out", str(tmp_path / "probe")]) == 0
+    pr = TransferResult.load(tmp_path / "probe")
+    assert pr.layer_probes.layers == (0, 4) and pr.layer_probes.chosen_on == "dev"
+    assert (tmp_path / "probe" / "transfer_by_layer.png").exists()
 
 
-def test_demo_section_smoke(tmp_path, tiny_encoder, monkeypatch):
-    from mbert_lab.cli.transfer_cmd import demo_section
-    from mbert_lab.demo import DemoContext
+@pytest.mark.parametrize("extra, msg", [
+    (["--task", "nli"], "did you mean"),
+    (["--task", "pos", "--eval", "zz"], "unknown language 'zz'"),
+    (["--task", "pos", "--max-train", "0"], "max_train: must be a whole number >= 1, got 0"),
+    (["--task", "pos", "--max-eval", "0"], "max_eval: must be a whole number >= 1, got 0"),
+    (["--task", "pos", "--probe-layers", "all"], "--probe-layers is gone"),
+    (["--task", "pos", "--device", "cuda:x"], "unknown device"),
+])
+def test_cli_bad_input_exits_2_before_the_model(tmp_path, monkeypatch, capsys, extra, msg):
+    from mbert_lab.cli import main
 
     _write_pos_mirror(tmp_path / "data")
+    monkeypatch.setenv("MBERT_LAB_DATA", str(tmp_path / "data"))
+    import mbert_lab.models.registry as reg
+
+    monkeypatch.setattr(reg, "load_encoder", lambda *a, **k: pytest.fail("the model was loaded"))
+    assert main(["transfer", *extra, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert msg in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_print_config_runs_through_the_study_file(tmp_path, monkeypatch, capsys):
+    from mbert_lab.cli import main
+    from mbert_lab.config import load_study_file
+
+    _write_pos_mirror(tmp_path / "data")
+    monkeypatch.setenv("MBERT_LAB_DATA", str(tmp_path / "data"))
+    assert main(["transfer", "--task", "pos", "--eval", "de", "--mode", "layer-probe", "--layers", "4,8",
+                 "--print-config", "--out", str(tmp_path / "o")]) == 0
+    f = tmp_path / "s.toml"
+    f.write_text(capsys.readouterr().out)
+    (s,) = load_study_file(f)
+    assert s.out == str(tmp_path / "o") and s.config.layers == (4, 8) and s.config.eval_langs == ("deu",)
+
+
+def test_cli_help_examples_parse_and_validate(monkeypatch):
+    import shlex
+
+    from mbert_lab.cli import build_parser
+    from mbert_lab.cli.transfer_cmd import EXAMPLES, config_from_args
+
+    lines = EXAMPLES.replace("\\\n", " ").splitlines()
+    cmds = [ln.strip()[len("mbert-lab "):] for ln in lines if ln.strip().startswith("mbert-lab ")]
+    assert len(cmds) == 6
+    parser = build_parser()
+    for c in cmds:
+        words = shlex.split(c)
+        args = parser.parse_args(words)
+        if "--device" in words:  # a GPU example: parsed, and validated except for the device
+            args.device = "cpu"
+        config_from_args(args)
+
+
+def test_demo_section_reports_the_dev_chosen_layer_on_test(tmp_path, tiny_encoder, monkeypatch):
+    from mbert_lab.demo import DemoContext
+    from mbert_lab.demo.transfer import section
+
+    _write_pos_mirror(tmp_path / "data", n_train=40)
     for lang in ("fr", "es", "ru", "zh", "ar"):  # the demo's 7 PUD languages
         (tmp_path / "data" / "ud-pud" / f"{lang}_pud-ud-test.conllu").write_text(
             (tmp_path / "data" / "ud-pud" / "de_pud-ud-test.conllu").read_text())
@@ -340,12 +510,21 @@ def test_demo_section_smoke(tmp_path, tiny_encoder, monkeypatch):
         source = {"version": "t", "filename": "x", "sha256": "0"}
 
     ctx = DemoContext(encoder=tiny_encoder, corpus=Corpus(), languages=("de",), out=tmp_path / "out")
-    s = demo_section(ctx, n_train=20, n_eval=5, layers=(2, 4))
-    assert "SMOKE DEMO" in s
-    rec = json.loads((tmp_path / "out" / "transfer" / "transfer_smoke.json").read_text())
-    assert rec["payload"]["smoke_demo"] is True and set(rec["payload"]["per_language"]) >= {"en", "de"}
+    s = section(ctx, n_train=40, n_eval=6, layers=(0, 4))
+    r = TransferResult.load(tmp_path / "out" / "transfer")
+    lp = r.layer_probes
+    assert "SMOKE DEMO" in s and f"best layer {lp.best_layer}" in s
+    assert lp.n_dev["pud:eng"] == 3 and lp.n_test["pud:eng"] == 3
+    # the same study run directly gives the same figures
+    direct = transfer(TransferConfig(task="pos", eval_langs=("en", "de", "fr", "es", "ru", "zh", "ar"),
+                                     suites="pud", mode="layer-probe", layers=(0, 4), max_train=40, max_eval=6,
+                                     seeds=1, word_pooling="mean", progress=False), encoder=tiny_encoder)
+    assert direct.suites == r.suites and direct.layer_probes.best_layer == lp.best_layer
+    # the layer is the dev split's best, and the reported figures are the test split's
+    assert lp.best_layer == max(lp.layers, key=lambda L: lp.dev[L].zero_shot_average.mean)
+    assert r.suites["pud"] == lp.test[lp.best_layer]
     monkeypatch.setenv("MBERT_LAB_DATA", str(tmp_path / "nowhere"))
-    assert "not run" in demo_section(ctx)
+    assert "not run" in section(ctx)
 
 
 def test_pawsx_untranslated_rows_are_not_scored(tmp_path):

@@ -112,8 +112,7 @@ class TransferConfig(EncoderOptions):
         from .base import normalise_langs
 
         self._set("train_lang", normalise_langs("train_lang", [self.train_lang])[0])
-        langs = as_tuple(self.eval_langs, "eval_langs") or TASKS[task].default_eval
-        self._set("eval_langs", _normalise_eval_langs(self, langs))
+        self._set("eval_langs", as_tuple(self.eval_langs, "eval_langs") or TASKS[task].default_eval)
 
     def validate(self) -> None:
         super().validate()
@@ -141,6 +140,7 @@ class TransferConfig(EncoderOptions):
         check_choice("pair_pooling", self.pair_pooling, ("mean", "cls"))
         check_output_dir("work_dir", self.work_dir, allow_none=True)
         self._validate_layers()
+        self._set("eval_langs", _normalise_eval_langs(self, self.eval_langs))  # last: it reads the data root
 
     def _validate_layers(self) -> None:
         if self.mode in ("full", "frozen-lower") and self.layers != "last":
@@ -336,6 +336,21 @@ class TransferResult(StudyResult):
     @property
     def zero_shot_average(self) -> Score | None:
         return self.suites[self.primary_suite].zero_shot_average
+
+    def summary(self) -> list[str]:
+        """A few lines: the primary suite per language, zero-shot average, gap, chosen layer."""
+        lines = []
+        lp = self.layer_probes
+        if lp is not None:
+            lines.append(f"best layer {lp.best_layer} (chosen on {lp.chosen_on}: {lp.criterion}); "
+                         f"scores below on the {lp.reported_on} split")
+        lines.append(f"{self.task} / {self.primary_suite} ({self.metric} x100, mean ± sd over {len(self.seeds)} seed(s))")
+        lines += [f"  {lang:>4}: {v.mean:6.2f} ± {v.sd:.2f}" for lang, v in self.per_language.items()]
+        s = self.suites[self.primary_suite]
+        if s.zero_shot_average is not None:
+            gap = f"; transfer gap {s.transfer_gap:.2f}" if s.transfer_gap is not None else ""
+            lines.append(f"  zero-shot average {s.zero_shot_average.mean:.2f}{gap}")
+        return lines
 
 
 # ---------------------------------------------------------------------------- running
