@@ -486,14 +486,72 @@ def test_cli_help_examples_parse_and_validate(monkeypatch):
 
     lines = EXAMPLES.replace("\\\n", " ").splitlines()
     cmds = [ln.strip()[len("mbert-lab "):] for ln in lines if ln.strip().startswith("mbert-lab ")]
-    assert len(cmds) == 6
+    assert len(cmds) == 8
     parser = build_parser()
     for c in cmds:
         words = shlex.split(c)
         args = parser.parse_args(words)
+        if args.action == "eval":  # needs the folder the train example writes: parsed only
+            continue
         if "--device" in words:  # a GPU example: parsed, and validated except for the device
             args.device = "cpu"
         config_from_args(args)
+
+
+def test_train_once_evaluate_many_reproduces_the_figures(tmp_path, tiny_encoder):
+    from mbert_lab.transfer.checkpoint import MANIFEST, verify_model_dir
+
+    _write_pos_mirror(tmp_path)
+    pud = tmp_path / "ud-pud"
+    (pud / "fr_pud-ud-test.conllu").write_text((pud / "de_pud-ud-test.conllu").read_text().replace("\tthe\t", "\tle\t"))
+    trained = transfer(_cfg(tmp_path, seeds=2, save_model=True, work_dir=str(tmp_path / "w")), encoder=tiny_encoder)
+    ck = tmp_path / "w" / "seed-1" / "model"
+    meta = verify_model_dir(ck)
+    assert meta["task"] == "pos" and meta["seed"] == 1 and meta["labels"] == list(trained.labels)
+    ev = transfer(TransferConfig(checkpoint=str(ck), eval_langs="en,de", data_root=str(tmp_path), progress=False))
+    assert ev.mode == "eval" and ev.seeds == (1,) and ev.training is None
+    for suite in ("pud", "xtreme-dev"):
+        for lang in ("eng", "deu"):
+            assert abs(ev.suites[suite].per_language[lang].mean - trained.suites[suite].per_language[lang].seeds[1]) <= 1e-6
+    fr = transfer(TransferConfig(checkpoint=str(ck), eval_langs="fr", suites="pud", data_root=str(tmp_path),
+                                 progress=False))  # a language the training run did not evaluate
+    assert fr.details[1]["pud"]["fra"].n_examples == 6 and set(fr.per_language) == {"fra"}
+    with pytest.raises(ConfigError, match="trained for 'pos', not 'ner'"):
+        TransferConfig(checkpoint=str(ck), task="ner", data_root=str(tmp_path))
+    with pytest.raises(ConfigError, match="save_model"):
+        _cfg(tmp_path, save_model=True)  # no work_dir
+    head = ck / "transfer_head.safetensors"
+    head.write_bytes(head.read_bytes()[:-1] + b"\0")
+    with pytest.raises(InputError, match="sha256 does not match"):
+        TransferConfig(checkpoint=str(ck), data_root=str(tmp_path))
+    (ck / "extra.txt").write_text("x")
+    with pytest.raises(InputError, match="not in the manifest"):
+        verify_model_dir(ck)
+    (ck / MANIFEST).unlink()
+    with pytest.raises(InputError, match="no transfer_manifest.json"):
+        verify_model_dir(ck)
+
+
+def test_cli_train_then_eval(tmp_path, tiny_encoder, monkeypatch, capsys):
+    from mbert_lab.cli import main
+
+    _write_pos_mirror(tmp_path / "data")
+    _save_tiny(tiny_encoder, tmp_path / "model")
+    monkeypatch.setenv("MBERT_LAB_DATA", str(tmp_path / "data"))
+    assert main(["transfer", "train", "--task", "pos", "--eval", "en,de", "--suites", "pud", "--seeds", "1",
+                 "--model", str(tmp_path / "model"), "--epochs", "2", "--batch-size", "8", "--max-length", "32",
+                 "--lr", "1e-3", "--no-progress", "--out", str(tmp_path / "t")]) == 0
+    ck = tmp_path / "t" / "seed-0" / "model"
+    assert (ck / "transfer_manifest.json").exists()
+    assert main(["transfer", "eval", "--checkpoint", str(ck), "--eval", "de", "--suites", "pud", "--no-progress",
+                 "--out", str(tmp_path / "e")]) == 0
+    t, e = TransferResult.load(tmp_path / "t"), TransferResult.load(tmp_path / "e")
+    assert abs(e.per_language["deu"].mean - t.per_language["deu"].mean) <= 1e-6
+    capsys.readouterr()
+    assert main(["transfer", "eval", "--checkpoint", str(ck), "--lr", "1", "--out", str(tmp_path / "x")]) == 2
+    assert "--lr: not an option of `transfer eval`" in capsys.readouterr().err
+    assert main(["transfer", "eval", "--eval", "de", "--out", str(tmp_path / "x")]) == 2
+    assert "--checkpoint" in capsys.readouterr().err
 
 
 def test_demo_section_reports_the_dev_chosen_layer_on_test(tmp_path, tiny_encoder, monkeypatch):

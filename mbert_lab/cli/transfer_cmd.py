@@ -34,6 +34,11 @@ EXAMPLES = """examples:
   # keep embeddings and layers 1..4 frozen
   mbert-lab transfer --task pos --mode frozen-lower --freeze-up-to 4 --out results/transfer/frozen4
 
+  # train once (the model of each seed saved under OUT/seed-<s>/model), evaluate many
+  mbert-lab transfer train --task pos --eval en,de --max-train 2000 --seeds 1 --out results/transfer/pos-2k
+  mbert-lab transfer eval --checkpoint results/transfer/pos-2k/seed-0/model --eval fr,es,ru \
+      --out results/transfer/pos-2k-eval
+
 Languages: ISO 639-1 or 639-3 (stored as 639-3: zh -> cmn); a code the language table does not
 know works when the task's data has files for it.
 """
@@ -82,7 +87,11 @@ def add_parser(subparsers: Any) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--task", required=True, help="pos, ner, xnli or pawsx")
+    p.add_argument("action", nargs="?", choices=("train", "eval"), default=None,
+                   help="train: as without an action, and save each seed's model under OUT/seed-<s>/model; "
+                   "eval: evaluate a saved model (--checkpoint DIR) on --eval / --suites")
+    p.add_argument("--task", default=None, help="pos, ner, xnli or pawsx (eval: the checkpoint's)")
+    p.add_argument("--checkpoint", default=None, help="eval: a model folder written by `transfer train`")
     for flag, (_, typ, hlp) in ARGS.items():
         p.add_argument(flag, type=typ, default=None, help=hlp)
     p.add_argument("--overwrite", action="store_true", help="discard finished seeds in --out and start afresh")
@@ -114,11 +123,40 @@ def config_from_args(args: argparse.Namespace) -> Any:
                               "--mode layer-probe --layers all|4,8,12")
     fields = {f: getattr(args, flag[2:].replace("-", "_")) for flag, (f, _, _) in ARGS.items()}
     fields = {k: v for k, v in fields.items() if v is not None}
+    if args.action == "eval":
+        return _eval_config(args, fields)
+    if args.checkpoint is not None:
+        raise ConfigError("--checkpoint is for `mbert-lab transfer eval`")
+    if args.task is None:
+        raise ConfigError("--task is required (pos, ner, xnli or pawsx)")
     return TransferConfig(
-        task=args.task, model=args.model, revision=args.revision, layers=args.layers, batch_size=args.batch_size,
+        task=args.task, save_model=args.action == "train", model=args.model, revision=args.revision, layers=args.layers, batch_size=args.batch_size,
         max_length=args.max_length, device=args.device, threads=args.threads, cache=not args.no_cache,
         overwrite=args.overwrite, progress=not args.no_progress, work_dir=args.out, **fields,
     )
+
+
+EVAL_FIELDS = ("eval_langs", "suites", "max_eval", "eval_max_length", "eval_batch_size", "ner_split", "label_map",
+               "data_root")
+
+
+def _eval_config(args: argparse.Namespace, fields: dict[str, Any]) -> Any:
+    """``transfer eval``: only evaluation options; training options are refused, not ignored."""
+    from ..errors import ConfigError
+    from ..studies.transfer import TransferConfig
+
+    if args.checkpoint is None:
+        raise ConfigError("--checkpoint: `transfer eval` needs the folder of a saved model (from `transfer train`)")
+    flags = {f: flag for flag, (f, _, _) in ARGS.items()}
+    bad = [flags[k] for k in fields if k not in EVAL_FIELDS]
+    bad += [f for f, v, d in (("--model", args.model, "offline"), ("--revision", args.revision, None),
+                              ("--layers", args.layers, "last"), ("--batch-size", args.batch_size, 32),
+                              ("--max-length", args.max_length, 128), ("--overwrite", args.overwrite, False))
+            if v != d]
+    if bad:
+        raise ConfigError(f"{bad[0]}: not an option of `transfer eval` (the checkpoint fixes the model and training)")
+    return TransferConfig(task=args.task, checkpoint=args.checkpoint, device=args.device, threads=args.threads,
+                          progress=not args.no_progress, **fields)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -58,7 +58,7 @@ class TransferConfig(EncoderOptions):
     ``$MBERT_LAB_DATA``."""
 
     study = "transfer"
-    task: str = "pos"
+    task: str | None = None  # default: pos, or the checkpoint's task
     train_lang: str = "en"
     eval_langs: tuple[str, ...] = ()
     suites: tuple[str, ...] = ()
@@ -93,13 +93,17 @@ class TransferConfig(EncoderOptions):
     overwrite: bool = False
     progress: bool = True
     data_root: str | None = None
+    save_model: bool = False
+    checkpoint: str | None = None
 
     def normalise(self) -> None:
         super().normalise()
         from ..transfer.data import SUITES
         from ..transfer.tasks import TASKS, Task
 
-        self._set("task", str(self.task).strip().lower().replace("-", ""))
+        if self.checkpoint is not None:
+            self._from_checkpoint()
+        self._set("task", str(self.task or "pos").strip().lower().replace("-", ""))
         check_choice("task", self.task, TASK_NAMES)
         task = Task(self.task)
         self._set("suites", as_tuple(self.suites, "suites") or SUITES[task])
@@ -139,8 +143,33 @@ class TransferConfig(EncoderOptions):
         check_choice("word_pooling", self.word_pooling, ("first", "mean"))
         check_choice("pair_pooling", self.pair_pooling, ("mean", "cls"))
         check_output_dir("work_dir", self.work_dir, allow_none=True)
+        if self.save_model and self.work_dir is None:
+            raise ConfigError("save_model: the trained models are saved under work_dir/seed-<s>/model; give work_dir")
+        if self.save_model and self.mode == "layer-probe":
+            raise ConfigError("save_model: layer probes train no model to save; use mode full, frozen-lower or probe")
         self._validate_layers()
         self._set("eval_langs", _normalise_eval_langs(self, self.eval_langs))  # last: it reads the data root
+
+    def _from_checkpoint(self) -> None:
+        """Evaluation of a saved model: task, pooling, lengths and the parallel split are the
+        training run's (verified manifest first)."""
+        from ..transfer.checkpoint import verify_model_dir
+
+        if self.save_model or self.mode == "layer-probe":
+            raise ConfigError("checkpoint: evaluates a saved model; it cannot be combined with save_model or "
+                              "mode 'layer-probe'")
+        meta = verify_model_dir(self.checkpoint)
+        if self.task is not None and str(self.task).strip().lower() != meta["task"]:
+            raise ConfigError(f"task: the checkpoint was trained for '{meta['task']}', not '{self.task}'")
+        self._set("task", meta["task"])
+        for name in ("word_pooling", "pair_pooling", "dropout", "max_length", "mode"):
+            self._set(name, meta[name])
+        if self.eval_max_length is None:
+            self._set("eval_max_length", meta["eval_max_length"])
+        if meta.get("split_fraction") is not None:
+            self._set("split_fraction", meta["split_fraction"])
+            self._set("split_seed", meta["split_seed"])
+        self._set("layers", (meta["read_layer"],) if meta.get("read_layer") is not None else "last")
 
     def _validate_layers(self) -> None:
         if self.mode in ("full", "frozen-lower") and self.layers != "last":
@@ -315,7 +344,7 @@ class TransferResult(StudyResult):
     kind = "transfer"
     task: str
     metric: str  # accuracy or span_f1, x100
-    mode: str
+    mode: str  # full, frozen-lower, probe, layer-probe, or eval (a saved checkpoint evaluated)
     train_lang: str
     eval_langs: tuple[str, ...]
     primary_suite: str
@@ -359,6 +388,10 @@ class TransferResult(StudyResult):
 def transfer(config: TransferConfig, *, encoder: Any = None, store: Any = None) -> TransferResult:
     """Run the config's transfer experiment (see the module docstring)."""
     data = load_data(config)
+    if config.checkpoint is not None:
+        if encoder is not None:
+            raise ConfigError("encoder: not used when evaluating a checkpoint (the checkpoint holds the model)")
+        return _evaluate_checkpoint(config, data)
     enc = resolve_encoder(config, encoder)
     if config.mode == "layer-probe":
         return _layer_probes(config, data, enc, resolve_store(config, store))
@@ -408,11 +441,28 @@ def _fine_tune(config: TransferConfig, data: Any, enc: Any) -> TransferResult:
 
     tc = train_config(config)
     results = run_seeds(enc, data, tc, config.seed_list, config.work_dir, progress=config.progress,
-                        overwrite=config.overwrite)
+                        overwrite=config.overwrite, save_model=config.save_model)
     details = {r.seed: {s: {lang: _detail(d) for lang, d in by.items()} for s, by in r.details.items()}
                for r in results}
     return _result(config, data, enc, [r.scores for r in results], details, training=_training(config, data, results),
                    layers=(results[0].train_info.get("read_layer", enc.num_layers),))
+
+
+def _evaluate_checkpoint(config: TransferConfig, data: Any) -> TransferResult:
+    """Evaluate a saved model (``checkpoint``) on the config's languages and suites."""
+    from ..transfer.checkpoint import load_model_dir, verify_model_dir
+    from ..transfer.runner import evaluate, prepare
+    from .base import set_threads
+
+    set_threads(config.threads)
+    enc, model, meta = load_model_dir(config.checkpoint, config.device, verify_model_dir(config.checkpoint))
+    data.labels = tuple(meta["labels"])
+    data.train = []
+    tc = train_config(config)
+    scores, details = evaluate(model, prepare(enc, data, tc), data, tc, config.progress)
+    seed = int(meta["seed"])
+    det = {seed: {s: {lang: _detail(d) for lang, d in by.items()} for s, by in details.items()}}
+    return _result(config, data, enc, [scores], det, layers=(enc.num_layers,), seeds=(seed,), mode="eval")
 
 
 def _layer_probes(config: TransferConfig, data: Any, enc: Any, store: Any) -> TransferResult:
@@ -476,13 +526,15 @@ def _vector_fn(config: TransferConfig, data: Any, enc: Any, store: Any, layers: 
 
 def _result(config: TransferConfig, data: Any, enc: Any, seed_scores: list[dict[str, dict[str, float]]],
             details: dict[int, Any], *, layers: tuple[int, ...], training: TrainingInfo | None = None,
-            probes: LayerProbes | None = None) -> TransferResult:
+            probes: LayerProbes | None = None, seeds: tuple[int, ...] | None = None,
+            mode: str | None = None) -> TransferResult:
     from ..transfer.tasks import TASKS, Task
 
     return TransferResult(
         provenance=make_provenance(config, encoder=enc, layers=layers, datasets=data.datasets),
-        task=config.task, metric=TASKS[Task(config.task)].metric, mode=config.mode, train_lang=config.train_lang,
-        eval_langs=tuple(config.eval_langs), primary_suite=data.primary_suite, seeds=tuple(config.seed_list),
+        task=config.task, metric=TASKS[Task(config.task)].metric, mode=mode or config.mode,
+        train_lang=config.train_lang, eval_langs=tuple(config.eval_langs), primary_suite=data.primary_suite,
+        seeds=seeds or tuple(config.seed_list),
         labels=tuple(data.labels), suites=aggregate(seed_scores, config.train_lang), details=details,
         label_reports={f"{e.suite}:{e.lang}": LabelReport(**e.label_report) for e in data.evals},
         notes={k: v if isinstance(v, str) else _json(v) for k, v in data.notes.items()},

@@ -281,6 +281,7 @@ def train_seed(
     progress: bool = True,
     interrupt_after_steps: int | None = None,
     on_step: Callable[[int, float], None] | None = None,
+    save_model: bool = False,
 ) -> SeedResult:
     """Train one seed from the pristine ``encoder`` weights and evaluate every eval set."""
     import torch
@@ -378,6 +379,11 @@ def train_seed(
         save_file(_trainable_state(model), str(tmp), metadata={"fingerprint": fingerprint, "seed": str(seed),
                                                                "labels": json.dumps(list(prep.label2id))})
         tmp.replace(seed_dir / "final.safetensors")
+    if seed_dir is not None and save_model:
+        from .checkpoint import save_model_dir
+
+        save_model_dir(seed_dir / "model", model, encoder.tokenizer,
+                       model_meta(encoder, data, prep, cfg, seed, fingerprint, info))
     return SeedResult(
         seed=seed,
         scores=scores,
@@ -392,6 +398,23 @@ def train_seed(
         fingerprint=fingerprint,
         train_info={**info, "total_steps": total, "warmup_steps": warm, "steps_per_epoch": steps_per_epoch},
     )
+
+
+def model_meta(encoder: Any, data: TaskData, prep: Prepared, cfg: TrainConfig, seed: int, fingerprint: str,
+               info: dict[str, Any]) -> dict[str, Any]:
+    """What a saved model folder needs to be evaluated again exactly as in training."""
+    split = data.notes.get("split") or {}
+    return {
+        "task": data.task.value, "kind": TASKS[data.task].type.value, "labels": list(prep.label2id),
+        "train_lang": data.train_lang, "mode": cfg.mode,
+        "read_layer": info.get("read_layer") if cfg.mode == Mode.PROBE.value else None,
+        "word_pooling": cfg.word_pooling, "pair_pooling": cfg.pair_pooling, "dropout": cfg.dropout,
+        "use_token_types": prep.use_token_types, "max_length": cfg.max_length,
+        "eval_max_length": cfg.eval_max_length, "eval_batch_size": cfg.eval_batch_size,
+        "split_fraction": split.get("train_fraction"), "split_seed": split.get("split_seed"),
+        "seed": seed, "fingerprint": fingerprint,
+        "source_model": {"id": encoder.model_id, "revision": encoder.revision, "weights_sha256": encoder.weights_sha256},
+    }
 
 
 def predict(model: Any, feats: list[Features], cfg: TrainConfig, pad_id: int, id2label: list[str]) -> list[Any]:
@@ -453,6 +476,7 @@ def run_seeds(
     progress: bool = True,
     overwrite: bool = False,
     interrupt_after_steps: int | None = None,
+    save_model: bool = False,
 ) -> list[SeedResult]:
     """Run (or resume) every seed; finished seeds with a matching fingerprint are loaded."""
     if not seeds:
@@ -480,7 +504,8 @@ def run_seeds(
             )
         if prep is None:
             prep = prepare(encoder, data, cfg)
-        r = train_seed(encoder, data, prep, cfg, seed, sd, fp, progress, interrupt_after_steps)
+        r = train_seed(encoder, data, prep, cfg, seed, sd, fp, progress, interrupt_after_steps,
+                       save_model=save_model)
         if rp is not None and sd is not None:
             atomic_write_json(rp, dataclasses.asdict(r))
             for f in ("checkpoint.safetensors", "optimizer.safetensors", "state.json"):
