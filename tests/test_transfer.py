@@ -345,6 +345,20 @@ def test_fine_tune_study_result_is_typed_and_round_trips(tmp_path, tiny_encoder)
     assert [x.reused for x in again.training.runs] == [True, True] and again.suites == r.suites
 
 
+def test_mixed_suites_per_language(tmp_path, tiny_encoder):
+    _write_pos_mirror(tmp_path)
+    pud = tmp_path / "ud-pud"
+    (pud / "fr_pud-ud-test.conllu").write_text((pud / "de_pud-ud-test.conllu").read_text())  # PUD only
+    with pytest.raises(ConfigError, match="'fr' \\(fra\\): no pos 'xtreme-dev' files"):
+        _cfg(tmp_path, eval_langs="en,fr")
+    c = _cfg(tmp_path, eval_langs=None, eval_sets="pud:en,pud:fr,xtreme-dev:de", epochs=1)
+    assert c.suites == ("pud", "xtreme-dev") and c.eval_langs == ("eng", "fra", "deu")
+    r = transfer(c, encoder=tiny_encoder)
+    assert set(r.suites["pud"].per_language) == {"eng", "fra"} and set(r.suites["xtreme-dev"].per_language) == {"deu"}
+    assert r.details[0]["pud"]["fra"].n_examples == 6 and r.details[0]["xtreme-dev"]["deu"].n_examples == 8
+    assert r.suites["xtreme-dev"].source is None and r.suites["pud"].transfer_gap is not None
+
+
 def test_separable_toy_task_is_learned_exactly(tmp_path, tiny_encoder):
     """Tags are a function of the word: after training, held-out sentences of the same
     words are tagged perfectly, in both suites."""

@@ -47,6 +47,8 @@ ARGS = {  # flag -> (Config field, type, help)
     "--train": ("train_lang", str, "source language (the data has English training data): default en"),
     "--eval": ("eval_langs", str, "comma-separated evaluation languages (default: all of the task)"),
     "--suites": ("suites", str, "evaluation suites, first = primary: pos: pud,xtreme-dev; ner: date-as-O,date-kept"),
+    "--eval-sets": ("eval_sets", str, "mixed suites instead of --eval/--suites: SUITE:LANG list, e.g. "
+                    "pud:en,pud:fi,xtreme-dev:eu (first suite = primary)"),
     "--seeds": ("seeds", int, "number of seeds (offset .. offset+N-1); default 3"),
     "--seed-offset": ("seed_offset", int, "first seed (default 0)"),
     "--mode": ("mode", str, "full, frozen-lower, probe (a head on one frozen layer: --layers 8) or "
@@ -136,7 +138,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
     )
 
 
-EVAL_FIELDS = ("eval_langs", "suites", "max_eval", "eval_max_length", "eval_batch_size", "ner_split", "label_map",
+EVAL_FIELDS = ("eval_langs", "suites", "eval_sets", "max_eval", "eval_max_length", "eval_batch_size", "ner_split", "label_map",
                "data_root")
 
 

@@ -62,6 +62,7 @@ class TransferConfig(EncoderOptions):
     train_lang: str = "en"
     eval_langs: tuple[str, ...] = ()
     suites: tuple[str, ...] = ()
+    eval_sets: tuple[str, ...] = ()  # mixed suites: "suite:lang" each (then eval_langs/suites follow)
     seeds: int = 3
     seed_offset: int = 0
     mode: str = "full"
@@ -106,7 +107,11 @@ class TransferConfig(EncoderOptions):
         self._set("task", str(self.task or "pos").strip().lower().replace("-", ""))
         check_choice("task", self.task, TASK_NAMES)
         task = Task(self.task)
-        self._set("suites", as_tuple(self.suites, "suites") or SUITES[task])
+        self._set("eval_sets", _split_sets(as_tuple(self.eval_sets, "eval_sets")))
+        derived = tuple(dict.fromkeys(su for su, _ in self.eval_sets))
+        if self.eval_sets and as_tuple(self.suites, "suites") not in ((), derived):
+            raise ConfigError(f"suites: with eval_sets the suites are those of eval_sets ({', '.join(derived)})")
+        self._set("suites", derived or as_tuple(self.suites, "suites") or SUITES[task])
         for s in self.suites:
             check_choice("suites", s, SUITES[task])
         if len(set(self.suites)) != len(self.suites):
@@ -116,7 +121,8 @@ class TransferConfig(EncoderOptions):
         from .base import normalise_langs
 
         self._set("train_lang", normalise_langs("train_lang", [self.train_lang])[0])
-        self._set("eval_langs", as_tuple(self.eval_langs, "eval_langs") or TASKS[task].default_eval)
+        default = () if self.eval_sets else TASKS[task].default_eval
+        self._set("eval_langs", as_tuple(self.eval_langs, "eval_langs") or default)
 
     def validate(self) -> None:
         super().validate()
@@ -148,7 +154,15 @@ class TransferConfig(EncoderOptions):
         if self.save_model and self.mode == "layer-probe":
             raise ConfigError("save_model: layer probes train no model to save; use mode full, frozen-lower or probe")
         self._validate_layers()
-        self._set("eval_langs", _normalise_eval_langs(self, self.eval_langs))  # last: it reads the data root
+        # last: it reads the data root
+        sets = _normalise_sets(self, self.eval_sets or tuple((su, x) for su in self.suites for x in self.eval_langs))
+        langs = tuple(dict.fromkeys(x for _, x in sets))
+        if self.eval_sets:
+            given = tuple(_iso(x) for x in as_tuple(self.eval_langs, "eval_langs"))
+            if given and given != langs:
+                raise ConfigError(f"eval_langs: with eval_sets the languages are those of eval_sets ({', '.join(langs)})")
+            self._set("eval_sets", tuple(f"{su}:{x}" for su, x in sets))
+        self._set("eval_langs", langs)
 
     def _from_checkpoint(self) -> None:
         """Evaluation of a saved model: task, pooling, lengths and the parallel split are the
@@ -213,28 +227,48 @@ def _label_map(value: Any) -> tuple[tuple[str, str], ...]:
     return pairs
 
 
-def _normalise_eval_langs(cfg: TransferConfig, langs: tuple[str, ...]) -> tuple[str, ...]:
-    """639-3 codes; each must be in the language table or have files in every suite."""
+def _split_sets(items: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for it in items:
+        if isinstance(it, (list, tuple)) and len(it) == 2:
+            out.append((str(it[0]).strip(), str(it[1]).strip()))
+            continue
+        su, sep, lang = str(it).partition(":")
+        if not sep or not su.strip() or not lang.strip():
+            raise ConfigError(f"eval_sets: '{it}' is not SUITE:LANG (e.g. pud:de)")
+        out.append((su.strip(), lang.strip()))
+    return tuple(out)
+
+
+def _iso(code: str) -> str:
+    from ..languages import is_known, to_iso639_3
+
+    return to_iso639_3(code) if is_known(code) else str(code).strip()
+
+
+def _normalise_sets(cfg: TransferConfig, sets: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """(suite, 639-3) pairs; each language must be in the language table or have files in its
+    suite, and have files in its suite."""
     from ..languages import is_known, to_iso639_3
 
     files = eval_files(cfg)
-    out: list[str] = []
-    for raw in langs:
-        code = str(raw).strip()
+    out: list[tuple[str, str]] = []
+    name = "eval_sets" if cfg.eval_sets else "eval_langs"
+    for suite, code in sets:
         iso = to_iso639_3(code) if is_known(code) else code
-        for suite, by_code in files.items():
-            if iso not in by_code:
-                found = ", ".join(sorted(by_code)) or "none"
-                where = f"no {cfg.task} '{suite}' files for it under {cfg.root}"
-                if not is_known(code):
-                    raise ConfigError(f"eval_langs: unknown language '{code}': not in the language table and {where} "
-                                      f"(found: {found})")
-                raise ConfigError(f"eval_langs: '{code}' ({iso}): {where} (found: {found})")
-        if iso in out:
-            raise ConfigError(f"eval_langs: '{code}' is listed twice")
-        out.append(iso)
+        by_code = files[suite]
+        if iso not in by_code:
+            found = ", ".join(sorted(by_code)) or "none"
+            where = f"no {cfg.task} '{suite}' files for it under {cfg.root}"
+            if not is_known(code):
+                raise ConfigError(f"{name}: unknown language '{code}': not in the language table and {where} "
+                                  f"(found: {found})")
+            raise ConfigError(f"{name}: '{code}' ({iso}): {where} (found: {found})")
+        if (suite, iso) in out:
+            raise ConfigError(f"{name}: '{code}' is listed twice" + (f" for suite '{suite}'" if cfg.eval_sets else ""))
+        out.append((suite, iso))
     if not out:
-        raise ConfigError("eval_langs: give at least one language")
+        raise ConfigError(f"{name}: give at least one language")
     return tuple(out)
 
 
@@ -407,11 +441,17 @@ def load_data(config: TransferConfig) -> Any:
 
     files = eval_files(config)
     to_file = {iso: code for by in files.values() for iso, (code, _) in by.items() if iso in config.eval_langs}
+    per_suite = None
+    if config.eval_sets:
+        per_suite = {}
+        for item in config.eval_sets:
+            su, _, iso = item.partition(":")
+            per_suite.setdefault(su, []).append(to_file[iso])
     data = load_task_data(
         config.task, config.root, train_lang="en", eval_langs=[to_file[x] for x in config.eval_langs],
         max_train=config.max_train, max_eval=config.max_eval, suites=list(config.suites),
         split_fraction=config.split_fraction, split_seed=config.split_seed, label_map=config.label_map,
-        ner_split=config.ner_split,
+        ner_split=config.ner_split, suite_langs=per_suite,
     )
     back = {code: iso for iso, code in to_file.items()}
     for e in data.evals:

@@ -288,6 +288,7 @@ def load_task_data(
     split_seed: int = 0,
     label_map: tuple[tuple[str, str], ...] = (),
     ner_split: str = "dev",
+    suite_langs: dict[str, Sequence[str]] | None = None,
 ) -> TaskData:
     """Read a task's training set and evaluation sets from the data mirror at ``root``.
 
@@ -295,6 +296,8 @@ def load_task_data(
     ``date-as-O`` (MasakhaNER DATE mapped to O: the primary view) and ``date-kept`` (DATE left
     in the gold; never predicted, so always missed). XNLI/PAWS-X: ``heldout`` (the eval half).
     ``max_eval`` caps sentences / pairs per evaluation set (first N; parallel sets stay parallel).
+    ``suite_langs``: per suite, the languages evaluated in it (mixed suites; default: every
+    language of ``eval_langs`` in every suite).
     """
     task = Task.parse(task)
     root = Path(root)
@@ -326,7 +329,7 @@ def load_task_data(
                 raise choice_error("POS evaluation suite", s, ("pud", "xtreme-dev"))
         files: dict[str, list[Path]] = {s: [] for s in suites}
         for s in suites:
-            for lang in langs:
+            for lang in (suite_langs or {}).get(s, langs):
                 if s == "pud":
                     p = root / "ud-pud" / f"{lang}_pud-ud-test.conllu"
                     exs = read_conllu_upos(p)
@@ -338,7 +341,8 @@ def load_task_data(
                 evals.append(EvalSet(s, lang, exs, rep, str(p)))
                 files[s].append(p)
         for s in suites:
-            provs.append(_prov("ud-pud" if s == "pud" else "xtreme-udpos", root, files[s], "test" if s == "pud" else "dev", langs))
+            provs.append(_prov("ud-pud" if s == "pud" else "xtreme-udpos", root, files[s], "test" if s == "pud" else "dev",
+                               list((suite_langs or {}).get(s, langs))))
         primary = suites[0]
     elif task is Task.NER:
         d = root / "ner"
@@ -367,6 +371,8 @@ def load_task_data(
             raw = cap(raw)
             mfiles.append(p)
             for s in suites:
+                if suite_langs is not None and lang not in suite_langs.get(s, ()):
+                    continue
                 pol = policies[s]
                 if label_map:
                     pol = LabelPolicy(pol.name, pol.mapping + label_map, pol.keep_unseen)
