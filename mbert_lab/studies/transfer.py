@@ -35,6 +35,7 @@ from .base import (
     check_float,
     check_output_dir,
     make_provenance,
+    normalise_langs,
     resolve_encoder,
     resolve_layers,
     resolve_store,
@@ -118,8 +119,6 @@ class TransferConfig(EncoderOptions):
             raise ConfigError(f"suites: a suite is listed twice in {list(self.suites)}")
         check_choice("ner_split", self.ner_split, NER_SPLITS)
         self._set("label_map", _label_map(self.label_map))
-        from .base import normalise_langs
-
         self._set("train_lang", normalise_langs("train_lang", [self.train_lang])[0])
         default = () if self.eval_sets else TASKS[task].default_eval
         self._set("eval_langs", as_tuple(self.eval_langs, "eval_langs") or default)
