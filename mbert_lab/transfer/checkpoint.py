@@ -6,6 +6,7 @@ loads (the fine-tuned encoder, safetensors, and its tokenizer), plus
 - ``transfer_head.safetensors``: the classification head (``weight``, ``bias``);
 - ``transfer_head.json``: task, label map (index order), pooling, max lengths, the parallel
   split of XNLI/PAWS-X, seed, the training run's fingerprint and source model;
+- ``mbert_lab_manifest.json``: what :func:`load_encoder` reads (pooler or not, weights hash);
 - ``transfer_manifest.json``: the sha256 of every other file, verified on load (a changed,
   missing or extra file is an error).
 
@@ -46,6 +47,10 @@ def save_model_dir(d: Path, model: Any, tokenizer: Any, meta: dict[str, Any]) ->
     head = {k: v.detach().cpu().contiguous() for k, v in model.head.state_dict().items()}
     save_file(head, str(tmp / HEAD))
     (tmp / META).write_text(json.dumps({"format": FORMAT, **meta}, indent=2, ensure_ascii=False) + "\n")
+    reg: dict[str, Any] = {"has_pooler": getattr(enc, "pooler", None) is not None}  # read by load_encoder
+    if (tmp / "model.safetensors").exists():
+        reg["weights_sha256"] = sha256_file(tmp / "model.safetensors")
+    (tmp / "mbert_lab_manifest.json").write_text(json.dumps(reg, indent=2) + "\n")
     files = {p.relative_to(tmp).as_posix(): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
     (tmp / MANIFEST).write_text(json.dumps({"format": FORMAT, "files": files}, indent=2) + "\n")
     if d.exists():
