@@ -21,7 +21,9 @@ from mbert_lab.transfer.data import (
     read_pair_tsv,
     split_parallel_items,
 )
-from mbert_lab.transfer.report import aggregate_scores, build_payload, markdown_table
+from mbert_lab.studies.transfer import TransferConfig, TransferResult, aggregate, transfer
+from mbert_lab.transfer.probe import dev_test_split
+from mbert_lab.transfer.report import aggregate_scores
 from mbert_lab.transfer.runner import TrainConfig, TrainingInterrupted, run_seeds, score_token_predictions
 from mbert_lab.transfer.tasks import PairExample, Task, TokenExample
 
@@ -281,56 +283,178 @@ def test_aggregate_known_answer():
     assert agg["per_language"]["en"]["sd"] == pytest.approx(np.std([90, 94], ddof=1))
     assert agg["average_zero_shot"]["seeds"] == [75.0, 78.0]
     assert agg["transfer_gap"] == pytest.approx(92.0 - 76.5)
-    p = build_payload("pos", "accuracy", "pud", "en", [{"pud": {"en": 90.0, "de": 80.0}},
-                                                        {"pud": {"en": 94.0, "de": 82.0}}], {})
-    assert p["per_language"]["de"]["mean"] == 81.0
-    assert "zero-shot average" in markdown_table(p)
+    typed = aggregate([{"pud": {"eng": 90.0, "deu": 80.0}}, {"pud": {"eng": 94.0, "deu": 82.0}}], "eng")["pud"]
+    assert typed.per_language["deu"].mean == 81.0 and typed.per_language["deu"].seeds == (80.0, 82.0)
+    assert typed.zero_shot_average.mean == 81.0 and typed.transfer_gap == pytest.approx(11.0)
 
 
-# --------------------------------------------------------------------------- CLI
+# -------------------------------------------------------------------------- study
 
 
-def _save_tiny(enc, d: Path) -> None:
-    enc.model.save_pretrained(d, safe_serialization=True)
-    enc.tokenizer.save_pretrained(d)
+def _cfg(root: Path, **kw) -> TransferConfig:
+    base = dict(task="pos", eval_langs="en,de", data_root=str(root), seeds=1, epochs=2, lr=2e-3, batch_size=8,
+                max_length=32, warmup=0.0, dropout=0.0, checkpoint_every=0, progress=False, cache=False)
+    return TransferConfig(**{**base, **kw})
 
 
-def test_cli_end_to_end_writes_results_and_resumes(tmp_path, tiny_encoder, monkeypatch, capsys):
-    from mbert_lab.cli import main
-
-    _write_pos_mirror(tmp_path / "data")
-    _save_tiny(tiny_encoder, tmp_path / "model")
-    monkeypatch.setenv("MBERT_LAB_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("MBERT_LAB_CACHE", str(tmp_path / "cache"))
-    argv = ["transfer", "--task", "pos", "--eval", "en,de", "--seeds", "2", "--model", str(tmp_path / "model"),
-            "--epochs", "2", "--batch-size", "8", "--max-length", "32", "--lr", "1e-3", "--no-progress",
-            "--out", str(tmp_path / "out")]
-    assert main(argv) == 0
-    d = tmp_path / "out" / "pos"
-    rec = json.loads((d / "transfer.json").read_text())
-    pl = rec["payload"]["per_language"]
-    assert set(pl) == {"en", "de"} and len(pl["de"]["seeds"]) == 2
-    assert rec["payload"]["primary_suite"] == "pud" and set(rec["payload"]["suites"]) == {"pud", "xtreme-dev"}
-    assert rec["payload"]["cost"]["seconds_per_1000_train_examples_per_epoch"] > 0
-    for f in ("transfer.md", "transfer_by_language.png", "transfer_by_language.svg"):
-        assert (d / f).exists()
-    capsys.readouterr()
-    assert main(argv) == 0
-    assert "finished earlier" in capsys.readouterr().err
-    # layer probes on cached vectors
-    assert main(argv[:-2] + ["--probe-layers", "all", "--out", str(tmp_path / "probe")]) == 0
-    pr = json.loads((tmp_path / "probe" / "pos" / "transfer.json").read_text())["payload"]
-    assert set(pr["per_layer"]) == {"0", "1", "2", "3", "4"} and pr["best_layer"] in range(5)
-    # bad input -> exit 2 with a message
-    assert main(["transfer", "--task", "nli", "--model", str(tmp_path / "model")]) == 2
-    assert "did you mean" in capsys.readouterr().err
+@pytest.mark.parametrize("kw, msg", [
+    (dict(max_train=0), "max_train: must be a whole number >= 1, got 0"),
+    (dict(max_eval=0), "max_eval: must be a whole number >= 1, got 0"),
+    (dict(max_eval=-5), "max_eval: must be a whole number >= 1"),
+    (dict(eval_langs="en,zz"), "unknown language 'zz': not in the language table and no pos 'pud' files"),
+    (dict(eval_langs="ja"), r"'ja' \(jpn\): no pos 'pud' files for it under .* \(found: deu, eng\)"),
+    (dict(threads=0), "threads: must be a whole number"),
+    (dict(device="gpu"), "device: unknown device 'gpu'"),
+    (dict(mode="layer_probe"), "did you mean 'layer-probe'"),
+    (dict(layers="4"), "mode 'full' trains a head on the last layer"),
+    (dict(mode="probe", layers="1,2"), "mode 'probe' reads one layer"),
+    (dict(suites="pud,pud"), "listed twice"),
+    (dict(train_lang="de"), "English .* only"),
+    (dict(seeds=0), "seeds: must be a whole number >= 1"),
+    (dict(label_map="B-DATE"), "label_map: bad"),
+])
+def test_config_rejects_bad_values_before_any_model(tmp_path, kw, msg):
+    _write_pos_mirror(tmp_path)
+    with pytest.raises((ConfigError, InputError), match=msg):
+        _cfg(tmp_path, **kw)
 
 
-def test_demo_section_smoke(tmp_path, tiny_encoder, monkeypatch):
-    from mbert_lab.cli.transfer_cmd import demo_section
+def test_config_languages_are_stored_as_iso639_3_and_round_trip_through_a_study_file(tmp_path):
+    from mbert_lab.config import dump_studies, load_study_file
+
+    _write_pos_mirror(tmp_path)
+    c = _cfg(tmp_path, eval_langs=["de", "eng"], label_map="X=Y")
+    assert c.eval_langs == ("deu", "eng") and c.train_lang == "eng" and c.label_map == (("X", "Y"),)
+    f = tmp_path / "s.toml"
+    f.write_text(dump_studies([c]))
+    assert load_study_file(f)[0].config == c
+
+
+def test_fine_tune_study_result_is_typed_and_round_trips(tmp_path, tiny_encoder):
+    _write_pos_mirror(tmp_path)
+    r = transfer(_cfg(tmp_path, seeds=2, work_dir=str(tmp_path / "w")), encoder=tiny_encoder)
+    assert r.primary_suite == "pud" and set(r.suites) == {"pud", "xtreme-dev"}
+    assert set(r.per_language) == {"eng", "deu"} and len(r.per_language["deu"].seeds) == 2
+    d = r.details[0]["pud"]["deu"]
+    assert d.n_examples == 6 and d.n_words == 36 and d.score == r.per_language["deu"].seeds[0]
+    assert r.training.train_examples == 40 and r.training.total_steps == 10
+    assert [x.reused for x in r.training.runs] == [False, False]
+    back = TransferResult.load(r.save(tmp_path / "res"))
+    assert back == r
+    again = transfer(_cfg(tmp_path, seeds=2, work_dir=str(tmp_path / "w")), encoder=tiny_encoder)
+    assert [x.reused for x in again.training.runs] == [True, True] and again.suites == r.suites
+
+
+def test_mixed_suites_per_language(tmp_path, tiny_encoder):
+    _write_pos_mirror(tmp_path)
+    pud = tmp_path / "ud-pud"
+    (pud / "fr_pud-ud-test.conllu").write_text((pud / "de_pud-ud-test.conllu").read_text())  # PUD only
+    with pytest.raises(ConfigError, match="'fr' \\(fra\\): no pos 'xtreme-dev' files"):
+        _cfg(tmp_path, eval_langs="en,fr")
+    c = _cfg(tmp_path, eval_langs=None, eval_sets="pud:en,pud:fr,xtreme-dev:de", epochs=1)
+    assert c.suites == ("pud", "xtreme-dev") and c.eval_langs == ("eng", "fra", "deu")
+    r = transfer(c, encoder=tiny_encoder)
+    assert set(r.suites["pud"].per_language) == {"eng", "fra"} and set(r.suites["xtreme-dev"].per_language) == {"deu"}
+    assert r.details[0]["pud"]["fra"].n_examples == 6 and r.details[0]["xtreme-dev"]["deu"].n_examples == 8
+    assert r.suites["xtreme-dev"].source is None and r.suites["pud"].transfer_gap is not None
+
+
+def test_separable_toy_task_is_learned_exactly(tmp_path, tiny_encoder):
+    """Tags are a function of the word: after training, held-out sentences of the same
+    words are tagged perfectly, in both suites."""
+    _write_pos_mirror(tmp_path, n_train=40)
+    r = transfer(_cfg(tmp_path, epochs=30, batch_size=10), encoder=tiny_encoder)
+    for suite in ("pud", "xtreme-dev"):
+        for lang in ("eng", "deu"):
+            assert r.suites[suite].per_language[lang].mean == 100.0, (suite, lang)
+
+
+def test_dev_test_split_is_disjoint_and_covers(tmp_path):
+    for n in (2, 3, 10, 101):
+        d, t = dev_test_split(n, 0.5, 3)
+        assert len(d) and len(t) and not set(d) & set(t) and sorted([*d, *t]) == list(range(n))
+    assert (dev_test_split(50, 0.5, 1)[0] == dev_test_split(50, 0.5, 1)[0]).all()
+    with pytest.raises(InputError):
+        dev_test_split(1)
+
+
+def test_layer_probe_picks_the_planted_layer_on_dev_and_reports_test(tmp_path, tiny_encoder, monkeypatch):
+    """Synthetic vectors: only layer 3 carries the tag (a one-hot plus noise); every other
+    layer is noise. The study must choose 3 on the dev split and report it on test."""
+    import mbert_lab.studies.transfer as T
+
+    _write_pos_mirror(tmp_path, n_train=40)
+    tags = {}
+
+    def fake_vector_fn(config, data, enc, store, layers):
+        for lab in data.labels:
+            tags.setdefault(lab, len(tags))
+
+        def vectors(examples, desc):
+            labs = [lab for e in examples for lab in e.labels]
+            rng = np.random.default_rng(len(labs))
+            out = {}
+            for L in layers:
+                X = rng.normal(size=(len(labs), 8)).astype(np.float32)
+                if L == 3:
+                    X[np.arange(len(labs)), [tags[lab] for lab in labs]] += 6.0
+                out[L] = X
+            return out
+
+        return vectors
+
+    monkeypatch.setattr(T, "_vector_fn", fake_vector_fn)
+    r = transfer(_cfg(tmp_path, mode="layer-probe", layers="all", probe_epochs=30), encoder=tiny_encoder)
+    lp = r.layer_probes
+    assert lp.layers == (0, 1, 2, 3, 4) and lp.best_layer == 3
+    assert (lp.chosen_on, lp.reported_on) == ("dev", "test")
+    assert lp.n_dev == {"pud:eng": 3, "pud:deu": 3, "xtreme-dev:eng": 4, "xtreme-dev:deu": 4}
+    assert lp.n_test == lp.n_dev
+    assert r.per_language["deu"].mean == 100.0 and lp.test[3].per_language["deu"].mean == 100.0
+    assert max(lp.dev[L].zero_shot_average.mean for L in (0, 1, 2, 4)) < 75.0
+    assert r.suites["pud"] == lp.test[3]  # the reported figures are the test split's
+    assert TransferResult.load(r.save(tmp_path / "p")) == r
+
+
+def test_train_once_evaluate_many_reproduces_the_figures(tmp_path, tiny_encoder):
+    from mbert_lab.transfer.checkpoint import MANIFEST, verify_model_dir
+
+    _write_pos_mirror(tmp_path)
+    pud = tmp_path / "ud-pud"
+    (pud / "fr_pud-ud-test.conllu").write_text((pud / "de_pud-ud-test.conllu").read_text().replace("\tthe\t", "\tle\t"))
+    trained = transfer(_cfg(tmp_path, seeds=2, save_model=True, work_dir=str(tmp_path / "w")), encoder=tiny_encoder)
+    ck = tmp_path / "w" / "seed-1" / "model"
+    meta = verify_model_dir(ck)
+    assert meta["task"] == "pos" and meta["seed"] == 1 and meta["labels"] == list(trained.labels)
+    ev = transfer(TransferConfig(checkpoint=str(ck), eval_langs="en,de", data_root=str(tmp_path), progress=False))
+    assert ev.mode == "eval" and ev.seeds == (1,) and ev.training is None
+    for suite in ("pud", "xtreme-dev"):
+        for lang in ("eng", "deu"):
+            assert abs(ev.suites[suite].per_language[lang].mean - trained.suites[suite].per_language[lang].seeds[1]) <= 1e-6
+    fr = transfer(TransferConfig(checkpoint=str(ck), eval_langs="fr", suites="pud", data_root=str(tmp_path),
+                                 progress=False))  # a language the training run did not evaluate
+    assert fr.details[1]["pud"]["fra"].n_examples == 6 and set(fr.per_language) == {"fra"}
+    with pytest.raises(ConfigError, match="trained for 'pos', not 'ner'"):
+        TransferConfig(checkpoint=str(ck), task="ner", data_root=str(tmp_path))
+    with pytest.raises(ConfigError, match="save_model"):
+        _cfg(tmp_path, save_model=True)  # no work_dir
+    head = ck / "transfer_head.safetensors"
+    head.write_bytes(head.read_bytes()[:-1] + b"\0")
+    with pytest.raises(InputError, match="sha256 does not match"):
+        TransferConfig(checkpoint=str(ck), data_root=str(tmp_path))
+    (ck / "extra.txt").write_text("x")
+    with pytest.raises(InputError, match="not in the manifest"):
+        verify_model_dir(ck)
+    (ck / MANIFEST).unlink()
+    with pytest.raises(InputError, match="no transfer_manifest.json"):
+        verify_model_dir(ck)
+
+
+def test_demo_section_reports_the_dev_chosen_layer_on_test(tmp_path, tiny_encoder, monkeypatch):
     from mbert_lab.demo import DemoContext
+    from mbert_lab.demo.transfer import section
 
-    _write_pos_mirror(tmp_path / "data")
+    _write_pos_mirror(tmp_path / "data", n_train=40)
     for lang in ("fr", "es", "ru", "zh", "ar"):  # the demo's 7 PUD languages
         (tmp_path / "data" / "ud-pud" / f"{lang}_pud-ud-test.conllu").write_text(
             (tmp_path / "data" / "ud-pud" / "de_pud-ud-test.conllu").read_text())
@@ -340,12 +464,21 @@ def test_demo_section_smoke(tmp_path, tiny_encoder, monkeypatch):
         source = {"version": "t", "filename": "x", "sha256": "0"}
 
     ctx = DemoContext(encoder=tiny_encoder, corpus=Corpus(), languages=("de",), out=tmp_path / "out")
-    s = demo_section(ctx, n_train=20, n_eval=5, layers=(2, 4))
-    assert "SMOKE DEMO" in s
-    rec = json.loads((tmp_path / "out" / "transfer" / "transfer_smoke.json").read_text())
-    assert rec["payload"]["smoke_demo"] is True and set(rec["payload"]["per_language"]) >= {"en", "de"}
+    s = section(ctx, n_train=40, n_eval=6, layers=(0, 4))
+    r = TransferResult.load(tmp_path / "out" / "transfer")
+    lp = r.layer_probes
+    assert "SMOKE DEMO" in s and f"best layer {lp.best_layer}" in s
+    assert lp.n_dev["pud:eng"] == 3 and lp.n_test["pud:eng"] == 3
+    # the same study run directly gives the same figures
+    direct = transfer(TransferConfig(task="pos", eval_langs=("en", "de", "fr", "es", "ru", "zh", "ar"),
+                                     suites="pud", mode="layer-probe", layers=(0, 4), max_train=40, max_eval=6,
+                                     seeds=1, word_pooling="mean", progress=False), encoder=tiny_encoder)
+    assert direct.suites == r.suites and direct.layer_probes.best_layer == lp.best_layer
+    # the layer is the dev split's best, and the reported figures are the test split's
+    assert lp.best_layer == max(lp.layers, key=lambda L: lp.dev[L].zero_shot_average.mean)
+    assert r.suites["pud"] == lp.test[lp.best_layer]
     monkeypatch.setenv("MBERT_LAB_DATA", str(tmp_path / "nowhere"))
-    assert "not run" in demo_section(ctx)
+    assert "not run" in section(ctx)
 
 
 def test_pawsx_untranslated_rows_are_not_scored(tmp_path):

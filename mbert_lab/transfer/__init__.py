@@ -4,8 +4,8 @@
 - :mod:`.data`: readers, the parallel train/eval split (XNLI/PAWS-X), label policies;
 - :mod:`.model`: encoder + head, featurisation, freezing modes;
 - :mod:`.runner`: the training loop (seeded, resumable, safetensors checkpoints) and evaluation;
-- :mod:`.report`: mean/sd per language, zero-shot average, transfer gap, tables and charts;
-- :mod:`.probe`: per-layer linear probes on cached vectors.
+- :mod:`.report`: mean/sd per language, zero-shot average, transfer gap;
+- :mod:`.probe`: per-layer linear probes on cached vectors, dev/test splits.
 
-The CLI is ``mbert-lab transfer`` (:mod:`mbert_lab.cli.transfer_cmd`).
+The study is :mod:`mbert_lab.studies.transfer` (``ml.transfer``); the CLI ``mbert-lab transfer``.
 """

@@ -288,6 +288,7 @@ def load_task_data(
     split_seed: int = 0,
     label_map: tuple[tuple[str, str], ...] = (),
     ner_split: str = "dev",
+    suite_langs: dict[str, Sequence[str]] | None = None,
 ) -> TaskData:
     """Read a task's training set and evaluation sets from the data mirror at ``root``.
 
@@ -295,6 +296,8 @@ def load_task_data(
     ``date-as-O`` (MasakhaNER DATE mapped to O: the primary view) and ``date-kept`` (DATE left
     in the gold; never predicted, so always missed). XNLI/PAWS-X: ``heldout`` (the eval half).
     ``max_eval`` caps sentences / pairs per evaluation set (first N; parallel sets stay parallel).
+    ``suite_langs``: per suite, the languages evaluated in it (mixed suites; default: every
+    language of ``eval_langs`` in every suite).
     """
     task = Task.parse(task)
     root = Path(root)
@@ -326,7 +329,7 @@ def load_task_data(
                 raise choice_error("POS evaluation suite", s, ("pud", "xtreme-dev"))
         files: dict[str, list[Path]] = {s: [] for s in suites}
         for s in suites:
-            for lang in langs:
+            for lang in (suite_langs or {}).get(s, langs):
                 if s == "pud":
                     p = root / "ud-pud" / f"{lang}_pud-ud-test.conllu"
                     exs = read_conllu_upos(p)
@@ -338,7 +341,8 @@ def load_task_data(
                 evals.append(EvalSet(s, lang, exs, rep, str(p)))
                 files[s].append(p)
         for s in suites:
-            provs.append(_prov("ud-pud" if s == "pud" else "xtreme-udpos", root, files[s], "test" if s == "pud" else "dev", langs))
+            provs.append(_prov("ud-pud" if s == "pud" else "xtreme-udpos", root, files[s], "test" if s == "pud" else "dev",
+                               list((suite_langs or {}).get(s, langs))))
         primary = suites[0]
     elif task is Task.NER:
         d = root / "ner"
@@ -367,6 +371,8 @@ def load_task_data(
             raw = cap(raw)
             mfiles.append(p)
             for s in suites:
+                if suite_langs is not None and lang not in suite_langs.get(s, ()):
+                    continue
                 pol = policies[s]
                 if label_map:
                     pol = LabelPolicy(pol.name, pol.mapping + label_map, pol.keep_unseen)
@@ -429,3 +435,49 @@ def load_task_data(
 
 def task_type(task: Task) -> TaskType:
     return TASKS[task].type
+
+
+# ------------------------------------------------------------ languages on disk
+
+SUITES: dict[Task, tuple[str, ...]] = {
+    Task.POS: ("pud", "xtreme-dev"),
+    Task.NER: ("date-as-O", "date-kept"),
+    Task.XNLI: ("heldout",),
+    Task.PAWSX: ("heldout",),
+}
+
+
+def _code_files(pattern_dir: Path, glob: str, prefix: str, suffix: str) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    if pattern_dir.is_dir():
+        for p in sorted(pattern_dir.glob(glob)):
+            name = p.name if p.is_file() else ""
+            if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
+                out[name[len(prefix) : len(name) - len(suffix)]] = p
+    return out
+
+
+def language_files(task: Task | str, root: str | Path, suite: str, ner_split: str = "dev") -> dict[str, Path]:
+    """The evaluation files of one suite under the data root, by the code their file name uses
+    (``de`` for ``ud-pud/de_pud-ud-test.conllu``, ``hau`` for ``ner/masakhaner-v1/hau/``).
+
+    (The mirror's layout is known here and in :func:`load_task_data`; the data catalogue
+    will own it.)"""
+    task = Task.parse(task)
+    root = Path(root)
+    if task is Task.POS:
+        if suite == "pud":
+            return _code_files(root / "ud-pud", "*_pud-ud-test.conllu", "", "_pud-ud-test.conllu")
+        return _code_files(root / "xtreme-udpos", "dev-*.tsv", "dev-", ".tsv")
+    if task is Task.NER:
+        out = {}
+        en = root / "ner" / "conll2003-en" / f"{ner_split}.txt"
+        if en.is_file():
+            out["en"] = en
+        m = root / "ner" / "masakhaner-v1"
+        if m.is_dir():
+            for d in sorted(m.iterdir()):
+                if (d / f"{ner_split}.txt").is_file():
+                    out[d.name] = d / f"{ner_split}.txt"
+        return out
+    return _code_files(root / ("xnli" if task is Task.XNLI else "paws-x"), "dev-*.tsv", "dev-", ".tsv")

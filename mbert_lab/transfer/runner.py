@@ -73,6 +73,7 @@ class TrainConfig:
     pair_pooling: str = "mean"  # pair tasks: "mean" over tokens or "cls"
     checkpoint_every: int = 200
     keep_final: bool = True
+    device: str = "cpu"  # torch device of the run (not part of the fingerprint)
 
     def __post_init__(self) -> None:
         Mode.parse(self.mode)
@@ -91,7 +92,7 @@ class TrainConfig:
 
     def fingerprint_fields(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        for k in ("checkpoint_every", "keep_final", "eval_batch_size"):
+        for k in ("checkpoint_every", "keep_final", "eval_batch_size", "device"):
             d.pop(k)
         return d
 
@@ -110,6 +111,7 @@ class SeedResult:
     resumed_from_step: int = 0
     fingerprint: str = ""
     train_info: dict[str, Any] = field(default_factory=dict)
+    reused: bool = False  # loaded from an earlier run's result.json (not trained now)
 
 
 class TrainingInterrupted(RuntimeError):
@@ -169,7 +171,7 @@ def score_token_predictions(gold: list[list[str]], pred: list[list[str | None]],
 
 
 def _trainable_state(model: Any) -> dict[str, Any]:
-    return {n: p.detach().clone().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+    return {n: p.detach().cpu().clone().contiguous() for n, p in model.named_parameters() if p.requires_grad}
 
 
 def save_checkpoint(d: Path, model: Any, optim: Any, step: int, fingerprint: str) -> None:
@@ -186,7 +188,7 @@ def save_checkpoint(d: Path, model: Any, optim: Any, step: int, fingerprint: str
                 continue
             for k, v in st.items():
                 t = v if torch.is_tensor(v) else torch.tensor(v)
-                opt_tensors[f"{names[id(p)]}::{k}"] = t.detach().clone().contiguous()
+                opt_tensors[f"{names[id(p)]}::{k}"] = t.detach().cpu().clone().contiguous()
     opt_tensors["__torch_rng_state__"] = torch.get_rng_state()
     tmp_w = d / ".checkpoint.safetensors.tmp"
     tmp_o = d / ".optimizer.safetensors.tmp"
@@ -216,10 +218,12 @@ def load_checkpoint(d: Path, model: Any, optim: Any, fingerprint: str) -> int:
         for n, t in weights.items():
             params[n].copy_(t)
     opt = load_file(str(d / "optimizer.safetensors"))
+    dev = next(iter(params.values())).device
     for n, p in params.items():
         if not p.requires_grad:
             continue
-        st = {k.split("::", 1)[1]: v for k, v in opt.items() if k.split("::", 1)[0] == n}
+        st = {k.split("::", 1)[1]: (v if k.endswith("::step") else v.to(dev)) for k, v in opt.items()
+              if k.split("::", 1)[0] == n}
         if st:
             optim.state[p] = st
     torch.set_rng_state(opt["__torch_rng_state__"])
@@ -277,6 +281,7 @@ def train_seed(
     progress: bool = True,
     interrupt_after_steps: int | None = None,
     on_step: Callable[[int, float], None] | None = None,
+    save_model: bool = False,
 ) -> SeedResult:
     """Train one seed from the pristine ``encoder`` weights and evaluate every eval set."""
     import torch
@@ -287,7 +292,7 @@ def train_seed(
     enc_model = copy.deepcopy(encoder.model)
     info = configure_encoder(enc_model, encoder.num_layers, mode, cfg.freeze_up_to, cfg.probe_layer)
     model = TransferModel(enc_model, encoder.hidden_size, len(prep.label2id), kind, cfg.dropout,
-                          cfg.pair_pooling, prep.use_token_types)
+                          cfg.pair_pooling, prep.use_token_types).to(cfg.device)
     head_lr = cfg.head_lr if cfg.head_lr is not None else cfg.lr
     decay, no_decay, head = [], [], []
     for n, p in model.named_parameters():
@@ -331,7 +336,7 @@ def train_seed(
             if step >= total:
                 break
             idx = batches[bi]
-            batch = collate([prep.train[int(i)] for i in idx], prep.pad_id, cfg.word_pooling)
+            batch = _to(collate([prep.train[int(i)] for i in idx], prep.pad_id, cfg.word_pooling), cfg.device)
             labels = batch.pop("labels")
             for g in optim.param_groups:
                 g["lr"] = g["base_lr"] * _lr_factor(step, total, warm)
@@ -374,6 +379,11 @@ def train_seed(
         save_file(_trainable_state(model), str(tmp), metadata={"fingerprint": fingerprint, "seed": str(seed),
                                                                "labels": json.dumps(list(prep.label2id))})
         tmp.replace(seed_dir / "final.safetensors")
+    if seed_dir is not None and save_model:
+        from .checkpoint import save_model_dir
+
+        save_model_dir(seed_dir / "model", model, encoder.tokenizer,
+                       model_meta(encoder, data, prep, cfg, seed, fingerprint, info))
     return SeedResult(
         seed=seed,
         scores=scores,
@@ -390,6 +400,23 @@ def train_seed(
     )
 
 
+def model_meta(encoder: Any, data: TaskData, prep: Prepared, cfg: TrainConfig, seed: int, fingerprint: str,
+               info: dict[str, Any]) -> dict[str, Any]:
+    """What a saved model folder needs to be evaluated again exactly as in training."""
+    split = data.notes.get("split") or {}
+    return {
+        "task": data.task.value, "kind": TASKS[data.task].type.value, "labels": list(prep.label2id),
+        "train_lang": data.train_lang, "mode": cfg.mode,
+        "read_layer": info.get("read_layer") if cfg.mode == Mode.PROBE.value else None,
+        "word_pooling": cfg.word_pooling, "pair_pooling": cfg.pair_pooling, "dropout": cfg.dropout,
+        "use_token_types": prep.use_token_types, "max_length": cfg.max_length,
+        "eval_max_length": cfg.eval_max_length, "eval_batch_size": cfg.eval_batch_size,
+        "split_fraction": split.get("train_fraction"), "split_seed": split.get("split_seed"),
+        "seed": seed, "fingerprint": fingerprint,
+        "source_model": {"id": encoder.model_id, "revision": encoder.revision, "weights_sha256": encoder.weights_sha256},
+    }
+
+
 def predict(model: Any, feats: list[Features], cfg: TrainConfig, pad_id: int, id2label: list[str]) -> list[Any]:
     """Predicted labels: per word (token tasks; None for words without pieces) or per pair."""
     import torch
@@ -402,9 +429,9 @@ def predict(model: Any, feats: list[Features], cfg: TrainConfig, pad_id: int, id
         for s in range(0, len(order), cfg.eval_batch_size):
             idx = order[s : s + cfg.eval_batch_size]
             fb = [feats[int(i)] for i in idx]
-            batch = collate(fb, pad_id, cfg.word_pooling)
+            batch = _to(collate(fb, pad_id, cfg.word_pooling), cfg.device)
             batch.pop("labels")
-            pred = model(**batch).argmax(-1).numpy()
+            pred = model(**batch).argmax(-1).cpu().numpy()
             for j, i in enumerate(idx):
                 f = feats[int(i)]
                 if f.word_pieces is not None:
@@ -449,6 +476,7 @@ def run_seeds(
     progress: bool = True,
     overwrite: bool = False,
     interrupt_after_steps: int | None = None,
+    save_model: bool = False,
 ) -> list[SeedResult]:
     """Run (or resume) every seed; finished seeds with a matching fingerprint are loaded."""
     if not seeds:
@@ -465,8 +493,9 @@ def run_seeds(
         if rp is not None and rp.exists():
             d = json.loads(rp.read_text())
             if d.get("fingerprint") == fp:
-                print(f"seed {seed}: finished earlier, loaded {rp}", file=sys.stderr)
+                log.info("seed %d: finished earlier, loaded %s", seed, rp)
                 d["loss_curve"] = [tuple(x) for x in d["loss_curve"]]
+                d["reused"] = True
                 results.append(SeedResult(**d))
                 continue
             raise ConfigError(
@@ -475,13 +504,18 @@ def run_seeds(
             )
         if prep is None:
             prep = prepare(encoder, data, cfg)
-        r = train_seed(encoder, data, prep, cfg, seed, sd, fp, progress, interrupt_after_steps)
+        r = train_seed(encoder, data, prep, cfg, seed, sd, fp, progress, interrupt_after_steps,
+                       save_model=save_model)
         if rp is not None and sd is not None:
             atomic_write_json(rp, dataclasses.asdict(r))
             for f in ("checkpoint.safetensors", "optimizer.safetensors", "state.json"):
                 (sd / f).unlink(missing_ok=True)
         results.append(r)
     return results
+
+
+def _to(batch: dict[str, Any], device: str) -> dict[str, Any]:
+    return batch if device == "cpu" else {k: v.to(device) for k, v in batch.items()}
 
 
 def _bar(total: int, desc: str, enabled: bool, initial: int = 0) -> Any:
