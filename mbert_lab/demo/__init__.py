@@ -25,7 +25,7 @@ from ..io import atomic_write_json
 DEFAULT_LANGUAGES = ("de", "fr", "es", "ru", "el", "ar", "he", "hi", "ja", "zh", "ko", "fi", "tr", "ka")
 
 SECTIONS: list[tuple[str, str]] = [
-    ("representations", "mbert_lab.demo:representations_section"),
+    ("representations", "mbert_lab.demo.representations:section"),
     ("alignment", "mbert_lab.demo.alignment:section"),
     ("centroids", "mbert_lab.demo.centroids:section"),
     ("vocabulary", "mbert_lab.demo.vocabulary:section"),
@@ -77,77 +77,6 @@ class DemoContext:
         )
 
 
-@dataclass(frozen=True)
-class LayerSimilarity:
-    """Cosine of mean-pooled sentence vectors: translation pairs vs. mismatched pairs, by layer."""
-
-    layers: list[int]
-    languages: list[str]
-    translation_cosine: dict[str, list[float]]  # lang -> per layer
-    random_cosine: dict[str, list[float]]
-    gap_mean: list[float]  # per layer, averaged over languages
-    n_pairs: dict[str, int]
-
-
-def pair_similarity_by_layer(
-    src: np.ndarray, tgt: np.ndarray, seed: int = 0
-) -> tuple[float, float]:
-    """Mean cosine of aligned rows vs. rows paired with a random permutation of ``tgt``.
-
-    >>> a = np.eye(3); pair_similarity_by_layer(a, a)[0]
-    1.0
-    """
-    from ..analyses.centroids import l2_normalize
-
-    s, t = l2_normalize(src), l2_normalize(tgt)
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(len(t))
-    fixed = perm == np.arange(len(t))
-    perm[fixed] = (perm[fixed] + 1) % len(t)
-    return float((s * t).sum(1).mean()), float((s * t[perm]).sum(1).mean())
-
-
-def representations_section(ctx: DemoContext) -> str:
-    """Extract every layer once for English and each language; compare translation pairs with
-    mismatched pairs by layer (how cross-lingual is each layer?)."""
-    from ..plots import new_figure, save_figure
-    from ..results import record
-
-    out = ctx.out / "representations"
-    layers = list(range(ctx.encoder.num_layers + 1))
-    trans: dict[str, list[float]] = {}
-    rand: dict[str, list[float]] = {}
-    n_pairs: dict[str, int] = {}
-    for lang, pairs in ctx.parallel.items():
-        if len(pairs) < 10:
-            continue
-        en = ctx.extract([p[0] for p in pairs], layers)
-        xx = ctx.extract([p[1] for p in pairs], layers)
-        tc, rc = zip(*(pair_similarity_by_layer(en.sentence(la), xx.sentence(la)) for la in layers))
-        trans[lang], rand[lang], n_pairs[lang] = list(tc), list(rc), len(pairs)
-    langs = sorted(trans)
-    gap = [float(np.mean([trans[la][i] - rand[la][i] for la in langs])) for i in range(len(layers))]
-    res = LayerSimilarity(layers, langs, trans, rand, gap, n_pairs)
-    record("demo.representations", res, ctx.provenance({"pooling": "mean"}, layers, "mean")).save(
-        out / "layer_similarity.json"
-    )
-    fig, ax = new_figure(8, 4.5)
-    for la in langs:
-        ax.plot(layers, np.array(trans[la]) - np.array(rand[la]), alpha=0.5, lw=1, label=la)
-    ax.plot(layers, gap, color="black", lw=2.5, label="mean over languages")
-    ax.set_xlabel("layer")
-    ax.set_ylabel("cosine(translation) - cosine(random pair)")
-    ax.set_title(f"{ctx.encoder.label}\ntranslation pairs vs. mismatched pairs, by layer", fontsize=10)
-    ax.legend(fontsize=7, ncol=2, loc="best")
-    save_figure(fig, out / "layer_similarity")
-    best = int(np.argmax(gap))
-    return (
-        f"representations: {len(langs)} languages x {sum(n_pairs.values())} pairs, layers 0-{layers[-1]}; "
-        f"translation-vs-random cosine gap is largest at layer {best} ({gap[best]:.3f}); "
-        f"plot: {out / 'layer_similarity.png'}"
-    )
-
-
 def run_demo(
     out: str | Path = "results/demo",
     model: str = "offline",
@@ -160,20 +89,23 @@ def run_demo(
     from ..encode import default_store
     from ..errors import DataMissingError, choice_error
     from ..models.registry import load_encoder
+    from ..studies.base import check_count, check_output_dir
 
+    check_count("max_pairs", max_pairs, minimum=10)  # fewer pairs give no usable statistics
+    check_output_dir("out", out)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     names = [n for n, _ in SECTIONS]
     for s in sections or ():
         if s not in names:
             raise choice_error("demo section", s, names)
     t0 = time.time()
-    print(f"[demo] loading model '{model}' (the offline model is built on first use)...", flush=True)
-    encoder = load_encoder(model)
     corpus = load_embedded_corpus()
     missing = [la for la in languages if la not in corpus.translations]
-    if missing:
-        raise choice_error("demo language", missing[0], corpus.languages)
+    if missing or not languages:
+        raise choice_error("demo language", missing[0] if missing else "", corpus.languages)
+    print(f"[demo] loading model '{model}' (the offline model is built on first use)...", flush=True)
+    encoder = load_encoder(model)
+    out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(
         encoder=encoder,
         corpus=corpus,

@@ -27,7 +27,7 @@ def new_figure(width: float = 6.4, height: float = 4.8, **kw: Any) -> tuple[Any,
 
 def save_figure(fig: Any, stem: str | Path, dpi: int = 150) -> list[Path]:
     """Write ``stem.png`` and ``stem.svg`` (atomically) and close the figure."""
-    from .io import atomic_open
+    from ..io import atomic_open
 
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)

@@ -132,16 +132,28 @@ def check_input_dir(name: str, value: Any, *, allow_none: bool = False) -> None:
         raise InputError(f"{name}: no such folder", p)
 
 
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can really be created in ``folder`` (a probe file, removed at once):
+    ``os.access`` says yes to root even on folders no one can write, such as ``/proc``."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".mbert-lab-probe-"):
+            return True
+    except OSError:
+        return False
+
+
 def check_output_dir(name: str, value: Any, *, allow_none: bool = False) -> None:
     """A folder that exists and is writable, or can be created (its nearest existing
-    ancestor is a writable folder). Nothing is created here."""
+    ancestor is a writable folder). Nothing is left behind."""
     if value is None and allow_none:
         return
     p = Path(str(value)).expanduser()
     if p.exists():
         if not p.is_dir():
             raise InputError(f"{name}: exists and is not a folder", p)
-        if not os.access(p, os.W_OK | os.X_OK):
+        if not _can_create_in(p):
             raise InputError(f"{name}: folder is not writable", p)
         return
     anc = p.absolute().parent
@@ -149,7 +161,7 @@ def check_output_dir(name: str, value: Any, *, allow_none: bool = False) -> None
         anc = anc.parent
     if not anc.is_dir():
         raise InputError(f"{name}: cannot create the folder: {anc} is not a folder", p)
-    if not os.access(anc, os.W_OK | os.X_OK):
+    if not _can_create_in(anc):
         raise InputError(f"{name}: cannot create the folder: {anc} is not writable", p)
 
 
