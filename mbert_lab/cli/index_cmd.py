@@ -78,13 +78,13 @@ def add_build_parser(b: argparse.ArgumentParser) -> None:
 def run_build(args: argparse.Namespace) -> int:
     from ..studies.retrieval import IndexBuildConfig, build_index
 
+    check_out("--out", args.out)
     cfg = IndexBuildConfig(index=args.out, input=args.input, tatoeba=args.tatoeba, unit=args.unit,
                            transform=args.transform, key=args.key, memory=args.memory,
                            target_recall=args.target_recall, hold_out=args.hold_out, append=args.append,
                            **model_fields(args))
     if print_config(args, cfg):
         return 0
-    check_out("--out", args.out)
     r = build_index(cfg)
     if args.append:
         print(f"index {args.out}: added {r.added} vectors, now {r.ntotal}")

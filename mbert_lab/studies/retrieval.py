@@ -586,7 +586,9 @@ class F1Scores:
 @dataclass(frozen=True)
 class MiningEvaluation:
     """BUCC protocol with the threshold chosen on a dev split of the source sentences (and
-    their gold pairs) and F1 reported on the disjoint test split; ``oracle_all_data``: the
+    their gold pairs) and F1 reported on the disjoint test split. The threshold is the middle
+    of the gap below the dev-optimal cut (every threshold in that gap gives the same dev
+    F1). ``oracle_all_data``: the
     F1-optimal threshold on all data, chosen on the figures it reports (labelled)."""
 
     threshold: float
@@ -624,8 +626,10 @@ def evaluate_mining(pairs: Any, gold: set[tuple[int, int]], n_src: int, dev_frac
         raise InputError(f"too few gold pairs ({len(gold)}) to split into dev and test parts; add gold pairs "
                          "or change dev_fraction")
     m = np.isin(pairs.src, dev_s)
-    f_dev = score_pairs(MinedPairs(pairs.src[m], pairs.tgt[m], pairs.score[m]), g_dev)
-    thr = f_dev.threshold
+    thr = score_pairs(MinedPairs(pairs.src[m], pairs.tgt[m], pairs.score[m]), g_dev).threshold
+    below = pairs.score[m][pairs.score[m] < thr]
+    if len(below) and np.isfinite(thr):  # every cut in (next lower dev score, thr] is optimal on dev:
+        thr = float((thr + below.max()) / 2)  # take the middle of that gap
     oracle = score_pairs(pairs, gold)
     every = np.arange(n_src)
     return MiningEvaluation(thr, "dev", _f1_at(pairs, dev_s, gold, thr), _f1_at(pairs, test_s, gold, thr),
@@ -1158,13 +1162,13 @@ class RecallConfig(StudyConfig):
     threads: int | None = None
 
     def validate(self) -> None:
-        check_input_dir("index", self.index)
-        if not (Path(self.index) / "meta.json").is_file():
-            raise InputError("no index here (no meta.json)", self.index)
         check_count("k", self.k, maximum=10000)
         check_count("queries", self.queries)
         check_count("seed", self.seed, minimum=0)
         check_count("threads", self.threads, maximum=1024, allow_none=True)
+        check_input_dir("index", self.index)
+        if not (Path(self.index) / "meta.json").is_file():
+            raise InputError("no index here (no meta.json)", self.index)
 
 
 @dataclass(frozen=True, kw_only=True)
