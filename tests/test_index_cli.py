@@ -241,6 +241,9 @@ def test_eval_bucc_cli_equals_library(cli_env, capsys) -> None:
     lib = bucc(BuccConfig(src=str(src), tgt=str(tgt), gold=str(gold), layers=2, mode="forward"), encoder=enc)
     assert cli["evaluation"] == json.loads(lib.to_json())["evaluation"]
     assert lib.evaluation.test.f1 == 1.0 and lib.n_gold == len(TEXTS)
+    from mbert_lab.studies import load_result
+
+    assert load_result(out / "bucc.json").evaluation == lib.evaluation
 
 
 def test_eval_tatoeba_on_planted_sets(cli_env, tiny_root, capsys) -> None:
@@ -329,3 +332,24 @@ def test_unknown_names_get_choices(cli_env, capsys) -> None:
     assert "did you mean 'center'" in capsys.readouterr().err
     assert main(["index", "build", "--input", str(tsv), "--out", str(tmp_path / "i3"), "--key", "NotAnIndex", "--layers", "2"]) == 2
     assert "FAISS cannot build" in capsys.readouterr().err
+
+
+def test_help_examples_parse_and_mirror_ones_validate(capsys) -> None:
+    import shlex
+
+    from mbert_lab.cli import build_parser
+    from mbert_lab.cli.index_cmd import EPILOG
+    from mbert_lab.cli.neighbours_cmd import EPILOG as N_EPILOG
+
+    lines = [ln.split("#")[0].strip() for ln in (EPILOG + N_EPILOG).splitlines()]
+    examples = [shlex.split(ln)[1:] for ln in lines if ln.startswith("mbert-lab ")]
+    assert len(examples) >= 15
+    parser = build_parser()
+    for argv in examples:
+        parser.parse_args(argv)  # exits (SystemExit) on a bad example
+    # the examples that need only the mirror validate (their configs print)
+    mirror_only = [a for a in examples if "eval" in a and ("tatoeba" in a or "pool" in a or "--pair" in a)]
+    assert len(mirror_only) == 3
+    for argv in mirror_only + [a for a in examples if "--tatoeba" in a]:
+        assert main([*argv, "--print-config"]) == 0, argv
+    assert capsys.readouterr().out.count("[[study]]") == 4

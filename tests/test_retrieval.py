@@ -231,7 +231,9 @@ def test_example_study_file_runs(tiny_encoder, tmp_path, monkeypatch) -> None:
     sc = b.results[4]["cosine"]
     assert sc.recommended is not None and sc.recommended.n == sc.by_category["o"].n  # n+v+a+o is 'o' for en-es
     assert sc.all_categories.p_at_1 <= sc.all_categories.p_at_5 <= sc.all_categories.p_at_10
-    assert t.save(tmp_path / "t").name == "tatoeba.json"
+    from mbert_lab.studies import load_result
+
+    assert load_result(t.save(tmp_path / "t")) == t and load_result(b.save(tmp_path / "b")) == b
 
 
 def test_demo_section_builds_index_and_queries(tiny_encoder, tmp_path, monkeypatch) -> None:
