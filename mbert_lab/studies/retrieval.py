@@ -189,11 +189,10 @@ def _check_split(cfg: Any) -> None:
     check_count("seed", cfg.seed, minimum=0)
 
 
-def _one_layer(cfg: EncoderOptions) -> int:
-    """The single layer a study works on (``layers`` must name exactly one)."""
+def _one_layer(cfg: EncoderOptions) -> None:
+    """Studies that work on one layer: ``layers`` must name exactly one (or be 'last')."""
     if cfg.single_layer is None and cfg.layers != "last":
         raise ConfigError(f"layers: this study works on one layer (e.g. 12 or 'last'), got {cfg.layers!r}")
-    return -1 if cfg.layers == "last" else int(cfg.single_layer)  # type: ignore[arg-type]
 
 
 def _layer_of(cfg: EncoderOptions, enc: Any) -> int:
