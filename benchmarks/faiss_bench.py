@@ -52,12 +52,14 @@ def base_vectors(kind: str, layer: int, seed: int) -> tuple[np.ndarray, str]:
         x = (rng.normal(size=(n, d)).astype(np.float32) * spectrum) @ rot.astype(np.float32)
         x += rng.normal(size=(1, d)).astype(np.float32) * 0.5 * spectrum.mean()  # common offset
         return x.astype(np.float32), f"synthetic anisotropic Gaussian, {n} base vectors"
-    from mbert_lab.cli.index_cmd import encode_tatoeba, tatoeba_languages
     from mbert_lab.models.registry import load_encoder
+    from mbert_lab.studies.base import resolve_store
+    from mbert_lab.studies.retrieval import TatoebaConfig, encode_tatoeba
 
     enc = load_encoder("offline")
-    langs = tatoeba_languages()
-    sets = encode_tatoeba(enc, langs, progress=True)
+    cfg = TatoebaConfig(langs="all", layers=[layer])
+    langs = cfg.langs
+    sets = encode_tatoeba(cfg, enc, resolve_store(cfg), langs)
     parts = []
     for lang in langs:
         xx, en = sets[lang]

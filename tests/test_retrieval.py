@@ -144,3 +144,110 @@ def test_mine_empty_and_center() -> None:
     assert len(e) == 0
     c = R.center(np.array([[1.0, 2.0], [3.0, 4.0]]))
     np.testing.assert_allclose(c.mean(axis=0), 0)
+
+
+# ----------------------------------------------------------------------------- studies layer
+
+
+def test_evaluate_mining_threshold_on_dev_f1_on_test_by_hand() -> None:
+    from mbert_lab.studies.retrieval import evaluate_mining, split_indices
+
+    assert [x.tolist() for x in split_indices(6, 0.5, 0)] == [[2, 3, 5], [0, 1, 4]]
+    pairs = R.MinedPairs(np.array([0, 2, 4, 3, 1, 5]), np.array([0, 2, 4, 0, 1, 1]),
+                         np.array([0.95, 0.9, 0.86, 0.8, 0.6, 0.5], np.float32))
+    gold = {(i, i) for i in range(5)}  # source 5 has no gold pair
+    ev = evaluate_mining(pairs, gold, 6, 0.5, 0)
+    # dev (sources 2, 3, 5): the best cut keeps 0.9 only (F1 2/3); the gap below it is (0.8, 0.9]
+    assert ev.threshold_chosen_on == "dev" and ev.threshold == pytest.approx(0.85)
+    assert (ev.dev.n_selected, ev.dev.n_correct, ev.dev.n_gold) == (1, 1, 2)
+    assert ev.dev.f1 == pytest.approx(2 / 3)
+    # test (sources 0, 1, 4): 0.95 and 0.86 kept, both right; source 1 (0.6) lost: P 1, R 2/3
+    assert (ev.test.n_selected, ev.test.n_correct, ev.test.n_gold) == (2, 2, 3)
+    assert ev.test.precision == 1.0 and ev.test.f1 == pytest.approx(0.8)
+    # the oracle on all data cuts at 0.6: 4 of 5 kept right, P 0.8, R 0.8 (labelled, not the figure)
+    assert ev.oracle_threshold == pytest.approx(0.6) and ev.oracle_all_data.f1 == pytest.approx(0.8)
+    assert (ev.split.n_dev, ev.split.n_test) == (3, 3)
+    with pytest.raises(InputError, match="too few gold pairs"):
+        evaluate_mining(pairs, {(0, 0)}, 6, 0.5, 0)
+
+
+def test_study_configs_validate_and_normalise(tmp_path) -> None:
+    from mbert_lab.studies.retrieval import BliConfig, MineConfig, RecallConfig, SearchConfig, TatoebaConfig
+
+    assert TatoebaConfig(langs="de,fr", layers="8,12").langs == ("deu", "fra")
+    assert TatoebaConfig(langs=["ja", "cmn"]).langs == ("jpn", "cmn")
+    with pytest.raises(ConfigError, match="unknown language 'zz'.*no tatoeba files"):
+        TatoebaConfig(langs="zz")
+    with pytest.raises(ConfigError, match="dev_fraction"):
+        TatoebaConfig(langs="de", dev_fraction=1.0)
+    assert BliConfig().pair == "de-en" and BliConfig(pair="deu-eng").pair == "de-en"
+    with pytest.raises(ConfigError, match="no MUSE dictionary 'ar-en'"):
+        BliConfig(pair="ar-en")
+    with pytest.raises(ConfigError, match="drop_lone_piece"):
+        BliConfig(drop_lone_piece="yes")
+    f = tmp_path / "s.txt"
+    f.write_text("a\n", encoding="utf-8")
+    assert MineConfig(src=str(f), tgt=str(f), src_lang="de").src_lang == "deu"
+    for bad, match in [(dict(k=0), "k: must be"), (dict(layers="4,8"), "one layer"), (dict(threshold="x"), "threshold"),
+                       (dict(mode="both"), "mode: unknown value")]:
+        with pytest.raises(ConfigError, match=match):
+            MineConfig(src=str(f), tgt=str(f), **bad)
+    with pytest.raises(ConfigError, match="queries: must be a whole number >= 1, got -5"):
+        RecallConfig(index=str(tmp_path), queries=-5)
+    with pytest.raises(InputError, match="no index here"):
+        SearchConfig(index=str(tmp_path), texts="hello")
+    with pytest.raises(ConfigError, match="empty query"):
+        SearchConfig(index=str(tmp_path), texts=" ")
+
+
+def test_word_pairs_reader_line_rule(tmp_path) -> None:
+    from mbert_lab.data.readers.tsv import read_word_pairs
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes("haus\thouse\nhaus\thome\nbaum\ttree\n".encode())
+    b.write_bytes("\ufeffhaus\thouse\r\nhaus home\rbaum\ttree\r\nhaus\thouse\r\n".encode())
+    assert read_word_pairs(a) == read_word_pairs(b) == [("haus", "house"), ("haus", "home"), ("baum", "tree")]
+    b.write_text("haus\thouse\n\nbaum\ttree\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"b.txt:2: blank line"):
+        read_word_pairs(b)
+
+
+def test_example_study_file_runs(tiny_encoder, tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    from mbert_lab.config import load_study_file
+    from mbert_lab.studies import run_config
+
+    monkeypatch.setenv("MBERT_LAB_CACHE", str(tmp_path))
+    studies = load_study_file(Path(__file__).parent.parent / "examples" / "retrieval.toml")
+    assert [s.name for s in studies] == ["tatoeba", "bli"]
+    t = run_config(studies[0].config, encoder=tiny_encoder)
+    assert t.languages == ("deu", "fra") and t.layers == (4,) and t.split.n_dev + t.split.n_test == 2000
+    s = t.transforms["none"]
+    assert s.best_layer == 4 and s.average_by_layer[4].n == 2000
+    assert s.per_language[4]["deu"].xx_to_eng > 0.005  # a random tiny model beats chance (0.001): 0.012
+    b = run_config(studies[1].config, encoder=tiny_encoder)
+    assert b.pair == "en-es" and b.dictionary == "muse by-pos" and b.categories == ("o", "pn")
+    sc = b.results[4]["cosine"]
+    assert sc.recommended is not None and sc.recommended.n == sc.by_category["o"].n  # n+v+a+o is 'o' for en-es
+    assert sc.all_categories.p_at_1 <= sc.all_categories.p_at_5 <= sc.all_categories.p_at_10
+    from mbert_lab.studies import load_result
+
+    assert load_result(t.save(tmp_path / "t")) == t and load_result(b.save(tmp_path / "b")) == b
+
+
+def test_demo_section_builds_index_and_queries(tiny_encoder, tmp_path, monkeypatch) -> None:
+    import json
+    from types import SimpleNamespace
+
+    from mbert_lab.demo.retrieval import section
+
+    monkeypatch.setenv("MBERT_LAB_CACHE", str(tmp_path / "cache"))
+    en = ["The quick brown fox.", "I like green tea.", "Hello world!", "Good night.", "See you soon."]
+    # translations identical to the English: every English query finds its own line first
+    pairs = {"de": [(e, e) for e in en], "fr": [(e, e + " ") for e in en]}
+    ctx = SimpleNamespace(encoder=tiny_encoder, parallel=pairs, out=tmp_path, store=None)
+    summary = section(ctx)
+    assert "Flat index of 10 translations in 2 languages" in summary and "P@1 1.000 over 10 queries" in summary
+    rec = json.loads((tmp_path / "retrieval" / "neighbours.json").read_text())
+    assert rec["per_language_p_at_1"] == {"deu": 1.0, "fra": 1.0} and rec["languages"] == ["deu", "fra"]

@@ -1,4 +1,5 @@
-"""User sentence lists: ``lang<TAB>text`` rows, ``id<TAB>text`` lines (BUCC), BUCC gold.
+"""User sentence lists: ``lang<TAB>text`` rows, ``id<TAB>text`` lines (BUCC), BUCC gold,
+bilingual dictionaries (``source<TAB>target``, MUSE layout).
 
 >>> import tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.tsv"
@@ -55,6 +56,11 @@ def read_id_lines(path: PathLike, with_ids: bool) -> tuple[list[str], list[str]]
         texts.append(strip_ascii(t))
     if not texts:
         raise InputError("no sentences (the file is empty)", path)
+    seen: set[str] = set()
+    for n, i in enumerate(ids, 1):
+        if i in seen:
+            raise InputError(f"sentence id '{i}' occurs twice", path, n)
+        seen.add(i)
     return ids, texts
 
 
@@ -69,4 +75,31 @@ def read_bucc_gold(path: PathLike) -> list[tuple[str, str]]:
         out.append((cols[0], cols[1]))
     if not out:
         raise InputError("no gold pairs (the file is empty)", path)
+    return out
+
+
+def read_word_pairs(path: PathLike) -> list[tuple[str, str]]:
+    """A bilingual dictionary: ``source<TAB>target`` (or ``source target``) per line, one
+    translation per line (a word with several translations has several lines; the MUSE
+    layout). Repeated lines are kept once; a blank line is an error naming file:line.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "d.txt"
+    >>> _ = p.write_text("haus\\thouse\\nhaus home\\nhaus\\thouse\\n")
+    >>> read_word_pairs(p)
+    [('haus', 'house'), ('haus', 'home')]
+    """
+    out: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for n, line in enumerate(read_lines(path, blank="error"), 1):
+        cols = line.split("\t") if "\t" in line else line.split(" ")
+        cols = [c for c in (strip_ascii(x) for x in cols) if c]
+        if len(cols) != 2:
+            raise InputError(f"expected 'source<TAB>target', found {line[:80]!r}", path, n)
+        pair = (cols[0], cols[1])
+        if pair not in seen:
+            seen.add(pair)
+            out.append(pair)
+    if not out:
+        raise InputError("no word pairs (the file is empty)", path)
     return out
