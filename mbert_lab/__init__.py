@@ -29,6 +29,10 @@ _STUDY_ENTRIES: dict[str, str] = {
     "bli": "bli",
     "mine": "mine",
     "bucc": "bucc",
+    "pool": "pool",
+    "recall": "recall",
+    "build_index": "index_build",
+    "search": "search",
     "transfer": "transfer",
 }
 

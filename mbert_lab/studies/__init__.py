@@ -21,6 +21,10 @@ STUDIES: dict[str, str] = {
     "bli": "mbert_lab.studies.retrieval:BliConfig:bli",
     "mine": "mbert_lab.studies.retrieval:MineConfig:mine",
     "bucc": "mbert_lab.studies.retrieval:BuccConfig:bucc",
+    "pool": "mbert_lab.studies.retrieval:PoolConfig:pool",
+    "recall": "mbert_lab.studies.retrieval:RecallConfig:recall",
+    "index_build": "mbert_lab.studies.retrieval:IndexBuildConfig:build_index",
+    "search": "mbert_lab.studies.retrieval:SearchConfig:search",
     "transfer": "mbert_lab.studies.transfer:TransferConfig:transfer",
 }
 
