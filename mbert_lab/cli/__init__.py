@@ -31,7 +31,7 @@ COMMANDS: dict[str, str] = {
 }
 
 EPILOG = """examples:
-  mbert-lab demo --out results/demo                 # the whole suite, offline, on embedded data
+  mbert-lab demo --out results/demo                 # the whole suite, offline, on embedded data [long]
   mbert-lab data list                               # which datasets are present / missing
   mbert-lab model build-offline                     # build the offline default model now
   mbert-lab extract --text "Hello world" --layers 4,8 --out vec.npz

@@ -28,7 +28,7 @@ EPILOG_EVAL = """examples:
   mbert-lab align-eval --gold en-fr --layers 7 --out results/align-eval/enfr
   # every method, every layer, both levels, three gold sets: one extraction per set
   mbert-lab align-eval --gold en-fr,ro-en,ja-en --layers all --methods all \\
-      --level subword,word --out results/align-sweep
+      --level subword,word --out results/align-sweep   # [long]
   # score an existing Pharaoh file (0-indexed predictions) without a model
   mbert-lab align-eval --gold my.gold --pairs my.src-tgt --pred links.txt --out results/x
 

@@ -12,14 +12,14 @@ from .common import add_model_options, add_output_options, check_out, model_fiel
 
 EXAMPLES = """examples:
   # every Tatoeba language with >= 500 sentences (the default input), all layers:
-  mbert-lab centroids --out results/centroids
+  mbert-lab centroids --out results/centroids   # [long]: all Tatoeba languages
   # a few Tatoeba languages, faster: no PUD geometry, plots at layer 12 only
-  mbert-lab centroids --languages deu,fra,rus,cmn,jpn --layers 0,8,12 --no-geometry --plot-layers 12
+  mbert-lab centroids --languages deu,fra,rus,cmn,jpn --layers 0,8,12 --no-geometry --plot-layers 12   # [long]
   # your own files: one sentence per line; --pair adds line-aligned English (retrieval)
   mbert-lab centroids --file de=de.txt --file fr=fr.txt --pair es es.txt es-en.en.txt --min-sentences 100 --no-geometry
   # lang<TAB>text files, or CoNLL-U treebanks (a sentence = its words joined by spaces)
   mbert-lab centroids --tsv sentences.tsv --min-sentences 50 --no-geometry
-  mbert-lab centroids --conllu fi=fi_tdt-ud-test.conllu --conllu et=et_edt-ud-test.conllu --no-geometry
+  mbert-lab centroids --conllu fi=fi_tdt-ud-test.conllu --conllu et=et_edt-ud-test.conllu --min-sentences 50 --no-geometry
 
 Outputs in --out: centroids.json (LID by layer with confusions, centroid distances, clustering
 and family agreement, retrieval raw/centred, word-space geometry, exclusions, with provenance),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 EXAMPLES = """examples:
-  mbert-lab demo                                  # all sections, results in results/demo/
-  mbert-lab demo --languages de,ja,ar --max-pairs 100 --out /tmp/demo
-  mbert-lab demo --sections representations
+  mbert-lab demo                                  # all sections, results in results/demo/ [long]
+  mbert-lab demo --languages de,ja,ar --max-pairs 100 --out /tmp/demo   # [long]
+  mbert-lab demo --sections representations       # [long]
 """
 
 

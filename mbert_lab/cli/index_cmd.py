@@ -22,11 +22,11 @@ EPILOG = """examples:
   mbert-lab index mine --src de.txt --tgt en.txt --src-lang de --tgt-lang en --out pairs.tsv
   mbert-lab index mine --src de.tsv --tgt en.tsv --with-ids --gold gold.tsv --out pairs.tsv
   # evaluations (results under results/retrieval/)
-  mbert-lab index eval tatoeba --langs de,fr,zh --layers 8,12
-  mbert-lab index eval bli --pair de-en --layers 12
+  mbert-lab index eval tatoeba --langs de,fr,zh --layers 8,12   # [long]
+  mbert-lab index eval bli --pair de-en --layers 12   # [long]
   mbert-lab index eval bli --dictionary my-dict.tsv --layers 12 --out results/retrieval/mydict
   mbert-lab index eval bucc --src de.tsv --tgt en.tsv --gold gold.tsv
-  mbert-lab index eval pool --langs de,fr,es
+  mbert-lab index eval pool --langs de,fr,es   # [long]
   mbert-lab index eval recall --index results/index/tatoeba3 -k 10
 Language codes: ISO 639-1 or 639-3 (stored as 639-3).
 """

@@ -15,29 +15,29 @@ from .common import add_print_config, check_out, print_config, with_command
 EXAMPLES = """examples:
   # POS, 5,000 English training sentences, PUD + XTREME dev (first 1000 sentences per language), 3 seeds
   mbert-lab transfer --task pos --train en --eval en,de,fr,es,ru,zh,ar --max-train 5000 \\
-      --max-eval 1000 --seeds 3 --epochs 1 --batch-size 32 --max-length 128 --out results/transfer/pos
+      --max-eval 1000 --seeds 3 --epochs 1 --batch-size 32 --max-length 128 --out results/transfer/pos   # [long]
 
   # the settings behind the project's POS figures (scripts/transfer_acceptance.sh), one seed, on a GPU
   mbert-lab transfer --task pos --eval en,de,fr,es,ru,zh,ar --suites pud --max-train 5000 --seeds 1 \\
-      --mode frozen-lower --lr 1e-4 --device cuda --out results/transfer/pos-gpu
+      --mode frozen-lower --lr 1e-4 --device cuda --out results/transfer/pos-gpu   # [gpu]
 
   # NER: CoNLL-2003 English -> MasakhaNER (DATE mapped to O, and kept as always-missed)
-  mbert-lab transfer --task ner --eval en,hau,swa,yor,pcm --max-train 5000 --seeds 3 --out results/transfer/ner
+  mbert-lab transfer --task ner --eval en,hau,swa,yor,pcm --max-train 5000 --seeds 3 --out results/transfer/ner   # [long]
 
   # XNLI: train on half of the English dev items, evaluate every language on the other half
-  mbert-lab transfer --task xnli --eval en,de,fr,es,ru,zh,ar --epochs 2 --seeds 3 --out results/transfer/xnli
+  mbert-lab transfer --task xnli --eval en,de,fr,es,ru,zh,ar --epochs 2 --seeds 3 --out results/transfer/xnli   # [long]
 
   # frozen encoder, a softmax probe on each layer (vectors from the shared cache); the best layer
   # is chosen on a dev half of each evaluation set and reported on the other (test) half
-  mbert-lab transfer --task pos --mode layer-probe --layers all --max-train 2000 --out results/transfer/probes
+  mbert-lab transfer --task pos --mode layer-probe --layers all --max-train 2000 --out results/transfer/probes   # [long]
 
   # keep embeddings and layers 1..4 frozen
-  mbert-lab transfer --task pos --mode frozen-lower --freeze-up-to 4 --out results/transfer/frozen4
+  mbert-lab transfer --task pos --mode frozen-lower --freeze-up-to 4 --out results/transfer/frozen4   # [long]
 
   # train once (the model of each seed saved under OUT/seed-<s>/model), evaluate many
-  mbert-lab transfer train --task pos --eval en,de --max-train 2000 --seeds 1 --out results/transfer/pos-2k
+  mbert-lab transfer train --task pos --eval en,de --max-train 2000 --seeds 1 --out results/transfer/pos-2k   # [long]
   mbert-lab transfer eval --checkpoint results/transfer/pos-2k/seed-0/model --eval fr,es,ru \
-      --out results/transfer/pos-2k-eval
+      --out results/transfer/pos-2k-eval   # [after]: reads the model the line above saves
 
 Languages: ISO 639-1 or 639-3 (stored as 639-3: zh -> cmn); a code the language table does not
 know works when the task's data has files for it.

@@ -13,13 +13,13 @@ import argparse
 from .common import add_print_config, check_out, print_config, with_command
 
 EPILOG = """examples:
-  mbert-lab vocab                                   # offline tokenizer: PUD (7 langs), alignment sets, Tatoeba
-  mbert-lab vocab --tokenizer offline --tokenizer wordpiece-mirror --tatoeba none   # two tokenizers side by side
+  mbert-lab vocab                                   # offline tokenizer: PUD (7 langs), alignment sets, Tatoeba [long]
+  mbert-lab vocab --tokenizer offline --tokenizer wordpiece-mirror --tatoeba none   # two tokenizers side by side [long]
   mbert-lab vocab --pud en,de,zh --tatoeba de,ja --tatoeba-max 200 --alignment none --no-transfer-data
   mbert-lab vocab --pud none --tatoeba none --alignment none --scores examples/vocab_pos_scores.csv
   mbert-lab vocab --corpus examples/vocab_corpus.tsv --no-transfer-data      # lang<TAB>text rows
   mbert-lab vocab --corpus de=de.txt --corpus zh=zh.conllu --no-transfer-data  # your own files
-  mbert-lab vocab --tokenizer bert-base-multilingual-cased           # online (Hugging Face hub)
+  mbert-lab vocab --tokenizer bert-base-multilingual-cased           # online (Hugging Face hub) [hub]
 
 The de=de.txt / zh=zh.conllu example stands for the user's own files.
 tokenizers: 'offline' (the offline model's XLM-R SentencePiece), 'wordpiece-mirror[:SIZE]'
