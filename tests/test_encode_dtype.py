@@ -4,8 +4,6 @@ result's provenance, and the CLI options that set them."""
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pytest
 import torch
@@ -185,14 +183,22 @@ def test_provenance_carries_the_dtype(tiny_encoder, tmp_path):
     assert Provenance.from_dict(old).dtype == "fp32"  # records written before the field
 
 
-def test_cli_options_reach_the_config():
-    from mbert_lab.cli.common import add_model_options, model_fields
-    from mbert_lab.studies.base import EncoderOptions
+def test_cli_options_reach_the_config(tmp_path):
+    """--dtype / --store-dtype on a command that encodes, through the real entry point."""
+    import os
+    import subprocess
+    import sys
 
-    p = argparse.ArgumentParser()
-    add_model_options(p)
-    f = model_fields(p.parse_args(["--dtype", "int8", "--store-dtype", "float16"]))
-    assert (f["dtype"], f["store_dtype"]) == ("int8", "float16")
-    assert EncoderOptions(**f).dtype == "int8"
-    f = model_fields(p.parse_args([]))
-    assert (f["dtype"], f["store_dtype"]) == ("fp32", "float32")
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "mbert_lab", "extract", "--text", "Hallo Welt", "--out", str(tmp_path / "x.npz")]
+        return subprocess.run(cmd + list(args) + ["--print-config"], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, timeout=60)
+
+    out = cli("--dtype", "int8", "--store-dtype", "float16")
+    assert out.returncode == 0, out.stderr
+    assert 'dtype = "int8"' in out.stdout and 'store_dtype = "float16"' in out.stdout
+    default = cli()
+    assert 'dtype = "fp32"' in default.stdout and 'store_dtype = "float32"' in default.stdout
+    bad = cli("--dtype", "in8")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1].endswith("dtype: unknown value 'in8' (did you mean 'int8'?); valid choices: fp32, bf16, int8")
