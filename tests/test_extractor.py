@@ -196,7 +196,10 @@ def test_store_reuse_and_equality(tiny_encoder, tmp_path):
     assert second.tokens(5) == first.tokens(5)
     np.testing.assert_array_equal(first.subwords(7, 1), second.subwords(7, 1))
     np.testing.assert_array_equal(first.words(7, 3), second.words(7, 3))
-    assert isinstance(second.shards[0].vectors[("subword", 1)], np.memmap)
+    assert not isinstance(second.shards[0].vectors[("subword", 1)], np.memmap)  # small: in memory
+    mapped = _ex(tiny_encoder, Store(tmp_path, mmap_min_bytes=0)).encode(TOY_CORPUS)
+    assert isinstance(mapped.shards[0].vectors[("subword", 1)], np.memmap)
+    np.testing.assert_array_equal(mapped.subwords(7, 1), first.subwords(7, 1))
     assert second.subwords_all_layers(2).shape == (2, len(second.tokens(2)), 32)
     # the same vectors as without a store
     plain = Extractor(tiny_encoder, ExtractConfig(layers=(1, 3), outputs=ALL), progress=False).encode(TOY_CORPUS)
@@ -318,8 +321,9 @@ def test_store_key_covers_model_tokenizer_and_text(tiny_encoder, tmp_path):
     assert store.stats["writes"] == 18
 
 
-def test_store_detects_corruption(tiny_encoder, tmp_path):
-    store = Store(tmp_path)
+@pytest.mark.parametrize("mmap_min_bytes", [0, 1 << 20])  # memory-mapped / read whole
+def test_store_detects_corruption(tiny_encoder, tmp_path, mmap_min_bytes):
+    store = Store(tmp_path, mmap_min_bytes=mmap_min_bytes)
     ref = _ex(tiny_encoder, store).encode(TOY_CORPUS[:4])
     ref_vec = np.array(ref.subwords(2, 3))
     del ref

@@ -29,6 +29,8 @@ Files and folders get the modes the umask gives (``mbert_lab.io.publish_mode``).
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import json
 import logging
 import os
@@ -79,14 +81,19 @@ class Store:
     """A directory of vector entries. ``verify``: check the sha256 of every file on read.
 
     ``stats`` counts entries (one output of one layer of one shard): ``hits``, ``misses``,
-    ``corrupt`` and ``writes``.
+    ``corrupt`` and ``writes``. Entries of at least ``mmap_min_bytes`` are memory-mapped
+    (token vectors of large corpora stay on disk); smaller ones (sentence pools) are read
+    into memory in one pass that also checks their sha256, so they hold no file descriptor.
+    A memory map holds one, so the store raises the soft limit on open files to the hard one.
     """
 
-    def __init__(self, root: str | Path, verify: bool = True) -> None:
+    def __init__(self, root: str | Path, verify: bool = True, mmap_min_bytes: int = 1 << 20) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.verify = verify
+        self.mmap_min_bytes = int(mmap_min_bytes)
         self.stats = {"hits": 0, "misses": 0, "corrupt": 0, "writes": 0}
+        _raise_open_files_limit()
 
     def _dir(self, base_key: str, shard_key: str) -> Path:
         return self.root / base_key[:24] / shard_key[:32]
@@ -115,9 +122,15 @@ class Store:
                 raise CorruptShardError(f"schema {info.get('schema')} != {SCHEMA}")
             if not npy.exists():
                 raise CorruptShardError("missing data file")
-            if self.verify and sha256_file(npy) != info["sha256"]:
-                raise CorruptShardError("checksum mismatch")
-            arr = np.load(npy, mmap_mode="r", allow_pickle=False)
+            if npy.stat().st_size < self.mmap_min_bytes:
+                data = npy.read_bytes()
+                if self.verify and hashlib.sha256(data).hexdigest() != info["sha256"]:
+                    raise CorruptShardError("checksum mismatch")
+                arr = np.load(io.BytesIO(data), allow_pickle=False)
+            else:
+                if self.verify and sha256_file(npy) != info["sha256"]:
+                    raise CorruptShardError("checksum mismatch")
+                arr = np.load(npy, mmap_mode="r", allow_pickle=False)
             if list(arr.shape) != info["shape"] or str(arr.dtype) != info["dtype"]:
                 raise CorruptShardError("shape or dtype mismatch")
         except (OSError, ValueError, KeyError, CorruptShardError) as e:
@@ -148,8 +161,22 @@ class Store:
             text = json.dumps(info).encode()
             _write_atomic(d / f"{stem}.json", lambda f, t=text: f.write(t))
             self.stats["writes"] += 1
-            out[key] = np.load(npy, mmap_mode="r", allow_pickle=False)
+            big = arr.nbytes >= self.mmap_min_bytes
+            out[key] = np.load(npy, mmap_mode="r", allow_pickle=False) if big else arr
         return out
+
+
+def _raise_open_files_limit() -> None:
+    """Soft RLIMIT_NOFILE up to the hard limit (each memory-mapped entry keeps a descriptor)."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 16)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ImportError, ValueError, OSError):  # not on this OS, or not allowed: keep it
+        pass
 
 
 def _write_atomic(path: Path, write: Any) -> None:
