@@ -7,9 +7,15 @@
   about as fast (1.65 s vs 1.56 s, within the noise of a shared machine) and closer to fp32
   (per-token cosine at layers 8/12: mean 0.99999, min 0.99996 vs min 0.99986), with no second
   copy of the weights, so autocast is what runs.
-- ``int8``: dynamic quantisation of every ``nn.Linear`` (``torch.ao.quantization.quantize_dynamic``,
-  int8 weights, activations quantised per batch) on a *copy* of the model, made once per encoder
-  and kept on it (``encoder.extra``), so repeated extractors do not quantise again.
+- ``int8``: dynamic quantisation (``torch.ao.quantization.quantize_dynamic``: int8 weights with
+  one scale per output channel, activations quantised per batch) of the ``nn.Linear`` layers
+  that do not narrow the width, on a *copy* of the model made once per encoder and kept on it
+  (``encoder.extra``), so repeated extractors do not quantise again. The narrowing ones (the
+  feed-forward down-projection, whose inputs, GELU outputs, have outliers that one scale per
+  tensor cannot hold) stay fp32: on 64 Tatoeba sentences (deu + jpn, offline model) the
+  per-token cosine to fp32 at layer 8 is mean 0.914 / min 0.764 with every Linear quantised
+  per tensor, 0.949 / 0.875 per channel, 0.987 / 0.960 per channel with the down-projection
+  kept, for about 10% more time than the fully quantised model.
 
 What the CPU supports is detected: bf16 needs AVX512_BF16 or AMX (``/proc/cpuinfo`` flags, or
 torch's CPU capability) on CPU, ``torch.cuda.is_bf16_supported()`` on CUDA; int8 needs a
@@ -118,9 +124,15 @@ def compute_model(encoder: Any, dtype: str) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch.ao's migration notice, on every call
-            q = torch.ao.quantization.quantize_dynamic(
-                copy.deepcopy(encoder.model), {torch.nn.Linear}, dtype=torch.qint8
-            )
+            from torch.ao.quantization import per_channel_dynamic_qconfig
+
+            model = copy.deepcopy(encoder.model)
+            spec = {
+                name: per_channel_dynamic_qconfig
+                for name, mod in model.named_modules()
+                if isinstance(mod, torch.nn.Linear) and mod.out_features >= mod.in_features
+            }
+            q = torch.ao.quantization.quantize_dynamic(model, spec, dtype=torch.qint8)
     finally:
         torch.backends.quantized.engine = old
     q.eval()
