@@ -19,14 +19,15 @@ from .conftest import TOY_CORPUS
 ALL = ("sentence", "word", "subword")
 LAYERS = (0, 2, 4)
 
-# Measured on the tiny random BERTs (WordPiece and SentencePiece, TOY_CORPUS, layers 2 and 4):
-# per-token cosine to fp32 >= 1 - 2.4e-7 (int8) and 1 - 1.8e-7 (bf16); largest absolute
-# difference 4.5e-4 (bf16) and 1.8e-3 (int8). (The tiny random model's states are dominated by
-# the embeddings, hence cosines this close to 1; the offline model's figures are in the report.) The bounds below leave a margin of about 10x; the lower bounds on the
-# difference show that the precision really changed (an ignored dtype gives exactly fp32).
-COS_MIN = 1 - 1e-5
-MAX_DIFF = {"bf16": 5e-3, "int8": 2.5e-2}
-MIN_DIFF = {"bf16": 1e-5, "int8": 1e-4}
+# Measured on the tiny random BERTs (WordPiece and SentencePiece, TOY_CORPUS, layers 0, 2, 4):
+# per-token cosine to fp32 >= 1 - 7.2e-5 (bf16 weights copy) and >= 1 - 2.4e-7 (int8); largest
+# absolute difference 4.8e-2 (bf16) and 1.8e-3 (int8). The bounds below leave a margin of 5-40x;
+# the lower bounds on the difference show that the precision really changed (an ignored dtype
+# gives exactly fp32). (The tiny random model's states are dominated by its embeddings, hence
+# cosines this close to 1; the offline model's figures on Tatoeba are in extract_bench.)
+COS_MIN = {"bf16": 1 - 5e-4, "int8": 1 - 1e-5}
+MAX_DIFF = {"bf16": 0.25, "int8": 2.5e-2}
+MIN_DIFF = {"bf16": 1e-3, "int8": 1e-4}
 
 
 @pytest.fixture
@@ -45,13 +46,13 @@ def test_low_precision_close_to_fp32(request, fixture, dtype, bf16_ok):
     enc = request.getfixturevalue(fixture)
     ref = Extractor(enc, ExtractConfig(layers=LAYERS, outputs=ALL), progress=False).encode(TOY_CORPUS)
     low = Extractor(enc, ExtractConfig(layers=LAYERS, outputs=ALL, dtype=dtype), progress=False).encode(TOY_CORPUS)
-    # the embeddings (layer 0) run no Linear layer and no bf16 matmul: unchanged
-    np.testing.assert_array_equal(low.sentence(0), ref.sentence(0))
+    if dtype == "int8":  # the embeddings (layer 0) run no Linear layer: unchanged
+        np.testing.assert_array_equal(low.sentence(0), ref.sentence(0))
     for layer in (2, 4):
         a = np.concatenate([ref.subwords(i, layer) for i in range(len(ref))])
         b = np.concatenate([low.subwords(i, layer) for i in range(len(low))])
-        assert _cos(a, b).min() >= COS_MIN
-        assert _cos(ref.sentence(layer), low.sentence(layer)).min() >= COS_MIN
+        assert _cos(a, b).min() >= COS_MIN[dtype]
+        assert _cos(ref.sentence(layer), low.sentence(layer)).min() >= COS_MIN[dtype]
         diff = np.abs(a - b).max()
         assert MIN_DIFF[dtype] < diff < MAX_DIFF[dtype], diff
         w = np.abs(ref.word_matrix(layer) - low.word_matrix(layer)).max()
@@ -61,13 +62,15 @@ def test_low_precision_close_to_fp32(request, fixture, dtype, bf16_ok):
 
 def test_bf16_runs_the_matmuls_in_bf16(tiny_encoder, bf16_ok):
     seen: list[torch.dtype] = []
-    lin = tiny_encoder.model.encoder.layer[0].intermediate.dense
+    lin = precision.compute_model(tiny_encoder, "bf16").encoder.layer[0].intermediate.dense
     h = lin.register_forward_hook(lambda _m, _i, out: seen.append(out.dtype))
     try:
         Extractor(tiny_encoder, ExtractConfig(layers=(1,), dtype="bf16"), progress=False).encode(TOY_CORPUS[:2])
     finally:
         h.remove()
     assert seen and set(seen) == {torch.bfloat16}
+    assert precision.compute_model(tiny_encoder, "bf16") is precision.compute_model(tiny_encoder, "bf16")
+    assert next(tiny_encoder.model.parameters()).dtype == torch.float32  # a copy, made once
 
 
 def test_int8_quantises_a_copy_once(tiny_encoder):
