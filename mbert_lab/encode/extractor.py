@@ -74,8 +74,9 @@ class ExtractConfig:
     (``dtype="float16"``/``"float32"``, the old spelling of the storage dtype, still means
     ``store_dtype``). ``shard_max_sentences`` / ``shard_max_mb``: shard bounds (the MB bound
     is for the token vectors of all the model's layers, so it does not depend on the layers
-    asked for); 512 short sentences take seconds on one CPU thread, so a killed run loses
-    little.
+    asked for: 6,721 content tokens for the offline model). Measured on this shared 2-core
+    machine: one shard of 512 Tatoeba sentences (8 languages), all 13 layers, all outputs, 1
+    thread, takes 10.6 s in fp32 and 5.6 s in bf16, so a killed run loses well under a minute.
     """
 
     layers: tuple[int, ...] = (8,)
