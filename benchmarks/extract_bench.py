@@ -110,8 +110,10 @@ def fidelity(enc, texts: list[str], dtypes: tuple[str, ...], batch: int) -> dict
         for layer in layers:
             t = cos(tokens(ref, layer), tokens(c, layer))
             s = cos(ref.sentence(layer), c.sentence(layer))
-            out[f"{name}_L{layer}"] = {"token_cos_mean": float(t.mean()), "token_cos_min": float(t.min()),
-                                       "sentence_cos_mean": float(s.mean()), "sentence_cos_min": float(s.min())}
+            out[f"{name}_L{layer}"] = {
+                "token_cos_mean": float(t.mean()), "token_cos_min": float(t.min()),
+                "sentence_cos_mean": float(s.mean()), "sentence_cos_min": float(s.min()),
+            }
     return out
 
 

@@ -208,4 +208,5 @@ def test_cli_options_reach_the_config(tmp_path):
     assert 'dtype = "fp32"' in default.stdout and 'store_dtype = "float32"' in default.stdout
     bad = cli("--dtype", "in8")
     assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines()[-1].endswith("dtype: unknown value 'in8' (did you mean 'int8'?); valid choices: fp32, bf16, int8")
+    last = bad.stderr.strip().splitlines()[-1]
+    assert last.endswith("dtype: unknown value 'in8' (did you mean 'int8'?); valid choices: fp32, bf16, int8")
