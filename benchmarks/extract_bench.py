@@ -22,9 +22,11 @@ Writes ``results/bench/extract_bench.json``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -71,12 +73,14 @@ def build_runners(enc, batch: int, dtypes: tuple[str, ...] = ()):
         return lambda texts: ex.encode(texts)
 
     all_layers = tuple(range(enc.num_layers + 1))
+    tmp = tempfile.mkdtemp(prefix="mbert-bench-")
+    atexit.register(shutil.rmtree, tmp, True)  # the store mode's shards go with the process
     runners = {
         "bare": bare,
         "ours_all_sentence": ours(all_layers, ("sentence",)),
         "ours_all_full": ours(all_layers, ("sentence", "word", "subword")),
         "ours_L8": ours((8,), ("sentence",)),
-        "ours_all_store": ours(all_layers, ("sentence",), Store(tempfile.mkdtemp(prefix="mbert-bench-"))),
+        "ours_all_store": ours(all_layers, ("sentence",), Store(tmp)),
     }
     for dt in dtypes:
         runners[f"ours_all_sentence_{dt}"] = ours(all_layers, ("sentence",), dtype=dt)
