@@ -9,9 +9,12 @@ Modes:
 - ``ours_all_sentence``: all 13 hidden states kept, sentence vectors (3 poolings) stored;
 - ``ours_all_full``: all 13 hidden states kept, sentence + word + subword vectors stored;
 - ``ours_L8``: only layer 8 requested: the forward pass stops after block 8;
-- ``ours_all_store``: as ``ours_all_sentence`` but written to (and verified in) the on-disk store.
+- ``ours_all_store``: as ``ours_all_sentence`` but written to (and verified in) the on-disk store;
+- with ``--dtype bf16,int8`` (compute precision), per extra dtype: ``ours_all_sentence_<dtype>``
+  and ``ours_L8_<dtype>``, and a fidelity table: per-token cosine of the subword vectors to
+  fp32 at layers 8 and 12 (mean and min) on the same texts, plus float16 *storage* fidelity.
 
-Run: ``python benchmarks/extract_bench.py [--n 2000] [--repeats 2] [--threads 2]``.
+Run: ``python benchmarks/extract_bench.py [--n 2000] [--repeats 2] [--threads 2] [--dtype bf16,int8]``.
 Peak RSS is the process's, reported as it grows (modes share the process).
 Writes ``results/bench/extract_bench.json``.
 """
@@ -19,9 +22,11 @@ Writes ``results/bench/extract_bench.json``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -44,7 +49,7 @@ def load_texts(n: int) -> list[str]:
     return texts[:n]
 
 
-def build_runners(enc, batch: int):
+def build_runners(enc, batch: int, dtypes: tuple[str, ...] = ()):
     """name -> function(texts) for every mode, sharing one loaded model."""
     import numpy as np
     import torch
@@ -62,18 +67,58 @@ def build_runners(enc, batch: int):
                 b = tok([texts[i] for i in order[s : s + batch]], padding=True, return_tensors="pt")
                 model(**b)
 
-    def ours(layers, outputs, store=None):
-        ex = Extractor(enc, ExtractConfig(layers=layers, outputs=outputs, batch_size=batch), store=store, progress=False)
+    def ours(layers, outputs, store=None, dtype="fp32"):
+        cfg = ExtractConfig(layers=layers, outputs=outputs, batch_size=batch, dtype=dtype)
+        ex = Extractor(enc, cfg, store=store, progress=False)
         return lambda texts: ex.encode(texts)
 
     all_layers = tuple(range(enc.num_layers + 1))
-    return {
+    tmp = tempfile.mkdtemp(prefix="mbert-bench-")
+    atexit.register(shutil.rmtree, tmp, True)  # the store mode's shards go with the process
+    runners = {
         "bare": bare,
         "ours_all_sentence": ours(all_layers, ("sentence",)),
         "ours_all_full": ours(all_layers, ("sentence", "word", "subword")),
         "ours_L8": ours((8,), ("sentence",)),
-        "ours_all_store": ours(all_layers, ("sentence",), Store(tempfile.mkdtemp(prefix="mbert-bench-"))),
+        "ours_all_store": ours(all_layers, ("sentence",), Store(tmp)),
     }
+    for dt in dtypes:
+        runners[f"ours_all_sentence_{dt}"] = ours(all_layers, ("sentence",), dtype=dt)
+        runners[f"ours_L8_{dt}"] = ours((8,), ("sentence",), dtype=dt)
+    return runners
+
+
+def fidelity(enc, texts: list[str], dtypes: tuple[str, ...], batch: int) -> dict:
+    """Per-token cosine to fp32 of each dtype's subword vectors (layers 8, 12), and of
+    float16-stored vectors (sentence and subword) to float32-stored ones."""
+    import numpy as np
+
+    from mbert_lab.encode.extractor import ExtractConfig, Extractor
+
+    layers = (8, enc.num_layers)
+
+    def run(**kw):
+        cfg = ExtractConfig(layers=layers, outputs=("sentence", "subword"), batch_size=batch, **kw)
+        return Extractor(enc, cfg, progress=False).encode(texts)
+
+    def cos(a, b):
+        return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+    def tokens(c, layer):
+        return np.concatenate([c.subwords(i, layer) for i in range(len(c))])
+
+    ref = run()
+    out: dict = {}
+    for name, kw in [(dt, {"dtype": dt}) for dt in dtypes] + [("store_float16", {"store_dtype": "float16"})]:
+        c = run(**kw)
+        for layer in layers:
+            t = cos(tokens(ref, layer), tokens(c, layer))
+            s = cos(ref.sentence(layer), c.sentence(layer))
+            out[f"{name}_L{layer}"] = {
+                "token_cos_mean": float(t.mean()), "token_cos_min": float(t.min()),
+                "sentence_cos_mean": float(s.mean()), "sentence_cos_min": float(s.min()),
+            }
+    return out
 
 
 def main() -> None:
@@ -83,8 +128,11 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=250, help="texts per interleaved round")
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dtype", default="", help="extra compute dtypes to time against fp32, e.g. bf16,int8")
+    ap.add_argument("--fidelity-n", type=int, default=400, help="texts for the cosine-to-fp32 table")
     ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "extract_bench.json"))
     a = ap.parse_args()
+    dtypes = tuple(x for x in a.dtype.split(",") if x and x != "fp32")
     import torch
 
     from mbert_lab.models.registry import load_encoder
@@ -93,7 +141,11 @@ def main() -> None:
     enc = load_encoder("offline")
     texts = load_texts(a.n)
     n_tokens = sum(len(x) for x in enc.tokenizer(texts)["input_ids"])
-    runners = build_runners(enc, a.batch)
+    from mbert_lab.encode.precision import check_compute_dtype
+
+    for dt in dtypes:
+        check_compute_dtype(dt)
+    runners = build_runners(enc, a.batch, dtypes)
     modes = list(runners)
     runners["bare"](texts[:64])  # warm-up
     seconds = {m: 0.0 for m in modes}
@@ -123,11 +175,21 @@ def main() -> None:
     ratios = {m: best[m]["sent_per_s"] / bare for m in modes if m != "bare"}
     report = {"n": a.n, "tokens": n_tokens, "batch": a.batch, "threads": a.threads, "chunk": a.chunk,
               "repeats": a.repeats, "modes": best, "ratio_vs_bare": ratios}
+    if dtypes:
+        report["ratio_vs_fp32"] = {m: best[m]["sent_per_s"] / best[m.rsplit("_", 1)[0]]["sent_per_s"]
+                                   for m in modes if m.rsplit("_", 1)[-1] in dtypes}
+    report["fidelity"] = fidelity(enc, load_texts(a.fidelity_n), dtypes, a.batch)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(report, indent=2))
     print("\nratio vs bare model(**batch) loop (sentences/s):")
     for m, v in ratios.items():
         print(f"  {m:18s} {v:.3f}")
+    for m, v in report.get("ratio_vs_fp32", {}).items():
+        print(f"  {m:24s} {v:.3f} x fp32")
+    print("\ncosine to fp32 (float32 storage) / of float16 storage to float32:")
+    for k, v in report["fidelity"].items():
+        print(f"  {k:22s} token mean {v['token_cos_mean']:.6f} min {v['token_cos_min']:.6f}  "
+              f"sentence mean {v['sentence_cos_mean']:.6f} min {v['sentence_cos_min']:.6f}")
     print(f"written {a.out}")
 
 

@@ -102,6 +102,7 @@ class Provenance:
     layers: tuple[int, ...] = ()
     pooling: str | None = None
     datasets: tuple[DatasetProvenance, ...] = ()
+    dtype: str = "fp32"  # compute precision of the encoder's forward pass: fp32, bf16 or int8
 
     @classmethod
     def collect(
@@ -113,6 +114,7 @@ class Provenance:
         pooling: str | None = None,
         datasets: tuple[DatasetProvenance, ...] | list[DatasetProvenance] = (),
         command: str | None = None,
+        dtype: str = "fp32",
     ) -> Provenance:
         """Everything but the command line, which only a client that has one passes in
         (a notebook kernel's ``sys.argv`` says nothing about the result)."""
@@ -126,6 +128,7 @@ class Provenance:
             layers=tuple(int(x) for x in layers),
             pooling=pooling,
             datasets=tuple(datasets),
+            dtype=dtype,
         )
 
     @classmethod

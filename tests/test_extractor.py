@@ -181,28 +181,106 @@ def _ex(enc, store, **kw):
     return Extractor(enc, ExtractConfig(**base), store=store, progress=False)
 
 
+PER_LAYER = 5  # entries per shard and layer with ALL outputs: 3 sentence pools, word, subword
+
+
 def test_store_reuse_and_equality(tiny_encoder, tmp_path):
     store = Store(tmp_path)
     first = _ex(tiny_encoder, store).encode(TOY_CORPUS)
-    assert store.stats["writes"] == 3 and store.stats["hits"] == 3  # 12 sentences / 4 per shard
-    second = _ex(tiny_encoder, store).encode(TOY_CORPUS)
-    assert store.stats["writes"] == 3 and store.stats["hits"] == 6
+    assert store.stats["writes"] == 3 * 2 * PER_LAYER  # 12 sentences / 4 per shard, 2 layers
+    ex = _ex(tiny_encoder, store)
+    second = ex.encode(TOY_CORPUS)
+    assert store.stats["writes"] == 30 and store.stats["hits"] == 30
+    assert ex.stats == {"forward_passes": 0, "shards_computed": 0}
     np.testing.assert_array_equal(first.sentence(3), second.sentence(3))
     assert second.tokens(5) == first.tokens(5)
     np.testing.assert_array_equal(first.subwords(7, 1), second.subwords(7, 1))
-    assert isinstance(second.shards[0].arrays["subword"], np.memmap)
+    np.testing.assert_array_equal(first.words(7, 3), second.words(7, 3))
+    assert not isinstance(second.shards[0].vectors[("subword", 1)], np.memmap)  # small: in memory
+    mapped = _ex(tiny_encoder, Store(tmp_path, mmap_min_bytes=0)).encode(TOY_CORPUS)
+    assert isinstance(mapped.shards[0].vectors[("subword", 1)], np.memmap)
+    np.testing.assert_array_equal(mapped.subwords(7, 1), first.subwords(7, 1))
+    assert second.subwords_all_layers(2).shape == (2, len(second.tokens(2)), 32)
+    # the same vectors as without a store
+    plain = Extractor(tiny_encoder, ExtractConfig(layers=(1, 3), outputs=ALL), progress=False).encode(TOY_CORPUS)
+    np.testing.assert_allclose(second.words(7, 3), plain.words(7, 3), atol=1e-6)
+
+
+def _count_blocks(enc):
+    """A list that each transformer block appends its index to when it runs, and the hooks."""
+    calls: list[int] = []
+    hooks = [m.register_forward_hook(lambda *_a, i=i: calls.append(i)) for i, m in enumerate(enc.model.encoder.layer)]
+    return calls, hooks
+
+
+def test_subset_of_stored_layers_encodes_nothing(tiny_encoder, tmp_path):
+    """`align --layers 3` after `align-eval --layers 1,2,3` over the same texts: no forward."""
+    store = Store(tmp_path)
+    multi = _ex(tiny_encoder, store, layers=(1, 2, 3)).encode(TOY_CORPUS)
+    calls, hooks = _count_blocks(tiny_encoder)
+    try:
+        for layers in [(3,), (1, 3), (2,)]:
+            ex = _ex(tiny_encoder, store, layers=layers)
+            one = ex.encode(TOY_CORPUS)
+            assert ex.stats["forward_passes"] == 0 and ex.stats["shards_computed"] == 0
+            for layer in layers:
+                np.testing.assert_array_equal(one.sentence(layer), multi.sentence(layer))
+                np.testing.assert_array_equal(one.subwords(4, layer), multi.subwords(4, layer))
+            with pytest.raises(KeyError, match="not extracted"):
+                one.sentence(0)
+        # fewer outputs than were stored: also nothing to run
+        _ex(tiny_encoder, store, layers=(2,), outputs=("sentence",)).encode(TOY_CORPUS)
+    finally:
+        for h in hooks:
+            h.remove()
+    assert calls == [], "no transformer block may run when every requested layer is stored"
+    assert store.stats["writes"] == 3 * 3 * PER_LAYER
+
+
+def test_one_more_layer_computes_only_what_is_missing(tiny_encoder, tmp_path):
+    store = Store(tmp_path)
+    _ex(tiny_encoder, store, layers=(1, 3)).encode(TOY_CORPUS)
+    writes = store.stats["writes"]
+    calls, hooks = _count_blocks(tiny_encoder)
+    try:
+        ex = _ex(tiny_encoder, store, layers=(1, 2, 3))
+        c = ex.encode(TOY_CORPUS)
+    finally:
+        for h in hooks:
+            h.remove()
+    # only layer 2 was missing: blocks 1 and 2 ran (indices 0, 1), never block 3 (index 2)
+    assert sorted(set(calls)) == [0, 1]
+    assert store.stats["writes"] == writes + 3 * PER_LAYER  # one layer of 3 shards
+    assert ex.stats["shards_computed"] == 3
+    ref = Extractor(tiny_encoder, ExtractConfig(layers=(1, 2, 3), outputs=ALL), progress=False).encode(TOY_CORPUS)
+    for layer in (1, 2, 3):
+        np.testing.assert_allclose(c.sentence(layer), ref.sentence(layer), atol=1e-6)
+        np.testing.assert_allclose(c.words(6, layer), ref.words(6, layer), atol=1e-6)
+    # a new output for stored layers: computed (one forward) and only the new entries written
+    writes = store.stats["writes"]
+    _ex(tiny_encoder, store, layers=(1, 2, 3), word_pooling="first").encode(TOY_CORPUS)
+    assert store.stats["writes"] == writes + 3 * 3  # word.first for 3 layers of 3 shards
+
+
+def test_shards_do_not_depend_on_layers_or_outputs(tiny_encoder):
+    ex_a = _ex(tiny_encoder, None, layers=(1,), outputs=("sentence",), shard_max_sentences=512)
+    ex_b = _ex(tiny_encoder, None, layers=(0, 1, 2, 3, 4), outputs=ALL, shard_max_sentences=512)
+    texts = TOY_CORPUS * 100
+    plan_a = ex_a._plan_shards(ex_a.tokenize(texts, False))
+    assert plan_a == ex_b._plan_shards(ex_b.tokenize(texts, False))
+    assert len(plan_a) == 3 and all(hi - lo <= 512 for lo, hi in plan_a)
+    assert ex_a.config_key(False) == ex_b.config_key(False)
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        {"layers": (1, 2)},
         {"max_length": 32},
         {"window_overlap": 3},
         {"word_pooling": "first"},
         {"drop_lone_marker": False},
-        {"outputs": ("sentence",)},
-        {"dtype": "float16"},
+        {"store_dtype": "float16"},
+        {"dtype": "int8"},
     ],
 )
 def test_store_key_covers_every_field(tiny_encoder, tmp_path, change):
@@ -210,40 +288,63 @@ def test_store_key_covers_every_field(tiny_encoder, tmp_path, change):
     _ex(tiny_encoder, store).encode(TOY_CORPUS[:4])
     writes = store.stats["writes"]
     _ex(tiny_encoder, store, **change).encode(TOY_CORPUS[:4])
-    assert store.stats["writes"] == writes + 1, f"changing {change} must be a cache miss"
+    assert store.stats["writes"] > writes, f"changing {change} must be a cache miss"
+
+
+def test_old_storage_dtype_spelling():
+    assert ExtractConfig(dtype="float16").store_dtype == "float16"
+    assert ExtractConfig(dtype="float16").dtype == "fp32"
+    assert ExtractConfig(store_dtype="float16").key_fields()["store_dtype"] == "float16"
+    with pytest.raises(ConfigError, match="valid choices"):
+        ExtractConfig(store_dtype="int8")
 
 
 def test_store_key_covers_model_tokenizer_and_text(tiny_encoder, tmp_path):
     store = Store(tmp_path)
-    _ex(tiny_encoder, store).encode(TOY_CORPUS[:4])
-    tiny_encoder.weights_sha256 = "other-weights"
-    _ex(tiny_encoder, store).encode(TOY_CORPUS[:4])
-    assert store.stats["writes"] == 2
-    tiny_encoder.revision = "other-revision"
-    _ex(tiny_encoder, store).encode(TOY_CORPUS[:4])
+    ex = lambda: _ex(tiny_encoder, store, layers=(1,), outputs=("sentence",))  # noqa: E731
+    ex().encode(TOY_CORPUS[:4])
     assert store.stats["writes"] == 3
-    tiny_encoder.extra["_tok_fp"] = "another-tokenizer"
-    _ex(tiny_encoder, store).encode(TOY_CORPUS[:4])
-    assert store.stats["writes"] == 4
-    _ex(tiny_encoder, store).encode(TOY_CORPUS[:3] + ["changed text"])
-    assert store.stats["writes"] == 5
-    _ex(tiny_encoder, store).encode([s.split() for s in TOY_CORPUS[:4]])  # pre-tokenized
+    tiny_encoder.weights_sha256 = "other-weights"
+    ex().encode(TOY_CORPUS[:4])
     assert store.stats["writes"] == 6
+    tiny_encoder.revision = "other-revision"
+    ex().encode(TOY_CORPUS[:4])
+    assert store.stats["writes"] == 9
+    tiny_encoder.extra["_tok_fp"] = "another-tokenizer"
+    ex().encode(TOY_CORPUS[:4])
+    assert store.stats["writes"] == 12
+    ex().encode(TOY_CORPUS[:3] + ["changed text"])
+    assert store.stats["writes"] == 15
+    ex().encode([s.split() for s in TOY_CORPUS[:4]])  # pre-tokenized
+    assert store.stats["writes"] == 18
+    ex().encode(TOY_CORPUS[:4])
+    assert store.stats["writes"] == 18
 
 
-def test_store_detects_corruption(tiny_encoder, tmp_path):
-    store = Store(tmp_path)
+@pytest.mark.parametrize("mmap_min_bytes", [0, 1 << 20])  # memory-mapped / read whole
+def test_store_detects_corruption(tiny_encoder, tmp_path, mmap_min_bytes):
+    store = Store(tmp_path, mmap_min_bytes=mmap_min_bytes)
     ref = _ex(tiny_encoder, store).encode(TOY_CORPUS[:4])
-    ref_vec = np.array(ref.sentence(3))
+    ref_vec = np.array(ref.subwords(2, 3))
     del ref
-    shard_files = list(tmp_path.rglob("subword.npy"))
+    shard_files = list(tmp_path.rglob("subword.L3.npy"))
     assert len(shard_files) == 1
     data = bytearray(shard_files[0].read_bytes())
     data[-7] ^= 0xFF
     shard_files[0].write_bytes(bytes(data))
-    again = _ex(tiny_encoder, store).encode(TOY_CORPUS[:4])
-    assert store.stats["corrupt"] == 1 and store.stats["writes"] == 2
-    np.testing.assert_allclose(again.sentence(3), ref_vec, atol=1e-6)
+    writes = store.stats["writes"]
+    ex = _ex(tiny_encoder, store)
+    again = ex.encode(TOY_CORPUS[:4])
+    assert store.stats["corrupt"] == 1 and store.stats["writes"] == writes + 1  # that entry rewritten
+    assert ex.stats["shards_computed"] == 1
+    np.testing.assert_allclose(again.subwords(2, 3), ref_vec, atol=1e-6)
+    # a missing data file or a garbled manifest is a miss too, never a crash
+    next(tmp_path.rglob("word.mean.L1.npy")).unlink()
+    next(tmp_path.rglob("sentence_cls.L1.json")).write_text("{not json")
+    _ex(tiny_encoder, store).encode(TOY_CORPUS[:4])
+    assert store.stats["corrupt"] == 3 and store.stats["writes"] == writes + 3
+    _ex(tiny_encoder, store).encode(TOY_CORPUS[:4])
+    assert store.stats["corrupt"] == 3 and store.stats["writes"] == writes + 3
 
 
 def test_killed_run_resumes(tiny_encoder, tmp_path, monkeypatch):
@@ -252,21 +353,37 @@ def test_killed_run_resumes(tiny_encoder, tmp_path, monkeypatch):
     real = ex._compute_shard
     done = []
 
-    def dying(tk, lo, hi):
+    def dying(tk, lo, hi, layers):
         if done:
             raise KeyboardInterrupt  # killed while computing the second shard
         done.append(lo)
-        return real(tk, lo, hi)
+        return real(tk, lo, hi, layers)
 
     monkeypatch.setattr(ex, "_compute_shard", dying)
     with pytest.raises(KeyboardInterrupt):
         ex.encode(TOY_CORPUS)
-    assert store.stats["writes"] == 1
+    assert store.stats["writes"] == 2 * PER_LAYER
     leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".")]
     assert not leftovers, f"no temporary files may remain: {leftovers}"
-    resumed = _ex(tiny_encoder, store).encode(TOY_CORPUS)
-    assert store.stats["hits"] >= 1 + 3 and store.stats["writes"] == 3  # one shard reused, two computed
+    again = _ex(tiny_encoder, store)
+    resumed = again.encode(TOY_CORPUS)
+    assert again.stats["shards_computed"] == 2  # one shard reused, two computed
+    assert store.stats["writes"] == 3 * 2 * PER_LAYER
     assert len(resumed) == len(TOY_CORPUS)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077])
+def test_store_files_follow_the_umask(tiny_encoder, tmp_path, mask):
+    old = os.umask(mask)
+    try:
+        _ex(tiny_encoder, Store(tmp_path / "store")).encode(TOY_CORPUS[:4])
+    finally:
+        os.umask(old)
+    paths = list((tmp_path / "store").rglob("*"))
+    assert len([p for p in paths if p.suffix == ".npy"]) == 2 * PER_LAYER
+    for p in paths:
+        want = (0o777 if p.is_dir() else 0o666) & ~mask
+        assert p.stat().st_mode & 0o777 == want, p
 
 
 def test_shards_bound_memory(tiny_encoder, tmp_path):

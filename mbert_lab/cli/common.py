@@ -35,6 +35,11 @@ def add_model_options(p: argparse.ArgumentParser, layers_default: str = "all", l
     g.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N or mps (default: cpu)")
     g.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     g.add_argument("--no-cache", action="store_true", help="do not read or write the vector store")
+    g.add_argument("--dtype", default="fp32",
+                   help="compute precision: fp32, bf16 (autocast; needs AVX512_BF16/AMX) or int8 "
+                   "(dynamic quantisation of the Linear layers) (default: fp32)")
+    g.add_argument("--store-dtype", default="float32",
+                   help="precision of stored vectors: float32 or float16 (default: float32)")
     add_print_config(p)
 
 
@@ -57,6 +62,8 @@ def model_fields(args: argparse.Namespace, layers: bool = True) -> dict[str, Any
         "device": args.device,
         "threads": args.threads,
         "cache": not args.no_cache,
+        "dtype": args.dtype,
+        "store_dtype": args.store_dtype,
     }
     if layers:
         d["layers"] = args.layers

@@ -339,6 +339,8 @@ class EncoderOptions(StudyConfig):
     device: str = "cpu"
     threads: int | None = None
     cache: bool = True
+    dtype: str = "fp32"  # compute precision: fp32, bf16 (autocast) or int8 (dynamic quantisation)
+    store_dtype: str = "float32"  # precision of stored vectors: float32 or float16
 
     def normalise(self) -> None:
         super().normalise()
@@ -360,6 +362,12 @@ class EncoderOptions(StudyConfig):
         check_count("max_length", self.max_length, minimum=8, allow_none=True)
         check_count("threads", self.threads, maximum=1024, allow_none=True)
         check_device(self.device)
+        from ..encode.precision import COMPUTE_DTYPES, STORE_DTYPES, check_compute_dtype
+
+        check_choice("dtype", self.dtype, COMPUTE_DTYPES)
+        check_choice("store_dtype", self.store_dtype, STORE_DTYPES)
+        if self.dtype != "fp32":
+            check_compute_dtype(self.dtype, self.device)  # can this machine run it?
 
     @property
     def single_layer(self) -> int | None:
@@ -421,6 +429,7 @@ def make_extractor(cfg: EncoderOptions, encoder: Any, store: Any, layers: Sequen
     """An Extractor for the config's batch size, max length and the given layers/outputs."""
     from ..encode.extractor import ExtractConfig, Extractor
 
+    kw = {"dtype": cfg.dtype, "store_dtype": cfg.store_dtype, **kw}
     ec = ExtractConfig(layers=tuple(layers), outputs=tuple(outputs), batch_size=cfg.batch_size,
                        max_length=cfg.max_length, **kw)
     return Extractor(encoder, ec, store=store, device=cfg.device, progress=progress)
@@ -433,7 +442,8 @@ def make_provenance(cfg: StudyConfig, *, encoder: Any = None, layers: Sequence[i
     have a command line pass it as ``command``)."""
     model = encoder.provenance if encoder is not None else None
     return Provenance.collect(config={"study": cfg.study, **cfg.to_dict()}, model=model, layers=tuple(layers),
-                              pooling=pooling, datasets=tuple(datasets), command=command)
+                              pooling=pooling, datasets=tuple(datasets), command=command,
+                              dtype=getattr(cfg, "dtype", "fp32"))
 
 
 # ---------------------------------------------------------------------------- results
