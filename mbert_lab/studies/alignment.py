@@ -253,7 +253,7 @@ class AlignEvalConfig(AlignOptions):
 
 def encode_pairs(encoder: Any, src: Sequence[Any], tgt: Sequence[Any], layers: Sequence[int], store: Any = None,
                  batch_size: int = 64, max_length: int | None = None, progress: bool = True,
-                 device: str | None = None) -> tuple[Any, Any]:
+                 device: str | None = None, dtype: str = "fp32", store_dtype: str = "float32") -> tuple[Any, Any]:
     """Encode both sides of every pair in ONE extraction (all ``layers``) -> two corpus views.
 
     Input: word lists (pre-tokenized) or raw strings, both sides alike. Only subword vectors
@@ -269,7 +269,7 @@ def encode_pairs(encoder: Any, src: Sequence[Any], tgt: Sequence[Any], layers: S
     if len(src) != len(tgt):
         raise ConfigError(f"{len(src)} source sentences but {len(tgt)} target sentences")
     cfg = ExtractConfig(layers=tuple(layers), outputs=("subword",), max_length=max_length, batch_size=batch_size,
-                        drop_lone_marker=True)  # only marks lone pieces in pooled_mask; vectors are unaffected
+                        drop_lone_marker=True, dtype=dtype, store_dtype=store_dtype)  # only marks lone pieces in pooled_mask; vectors are unaffected
     texts = list(src) + list(tgt)
     pretok = bool(texts) and not isinstance(texts[0], str)
     corpus = Extractor(encoder, cfg, store=store, device=device, progress=progress).encode(
@@ -281,7 +281,8 @@ def encode_pairs(encoder: Any, src: Sequence[Any], tgt: Sequence[Any], layers: S
 def _encode(config: EncoderOptions, enc: Any, store: Any, src: Sequence[Any], tgt: Sequence[Any],
             layers: Sequence[int]) -> tuple[Any, Any]:
     return encode_pairs(enc, src, tgt, layers, store=resolve_store(config, store), batch_size=config.batch_size,
-                        max_length=config.max_length, device=config.device)
+                        max_length=config.max_length, device=config.device, dtype=config.dtype,
+                        store_dtype=config.store_dtype)
 
 
 def file_provenance(name: str, files: Sequence[str | Path]) -> DatasetProvenance:

@@ -145,6 +145,9 @@ class TransferConfig(EncoderOptions):
         check_float("split_fraction", self.split_fraction, low=0, high=1, low_open=True, high_open=True)
         check_float("probe_dev_fraction", self.probe_dev_fraction, low=0, high=1, low_open=True, high_open=True)
         check_choice("mode", self.mode, MODES)
+        if self.dtype != "fp32" and self.mode in ("full", "frozen-lower"):
+            raise ConfigError(f"dtype: {self.dtype} applies to the frozen encoder of mode probe / layer-probe; "
+                              "fine-tuning (full, frozen-lower) trains in fp32")
         check_choice("word_pooling", self.word_pooling, ("first", "mean"))
         check_choice("pair_pooling", self.pair_pooling, ("mean", "cls"))
         check_output_dir("work_dir", self.work_dir, allow_none=True)
@@ -549,7 +552,7 @@ def _vector_fn(config: TransferConfig, data: Any, enc: Any, store: Any, layers: 
     token = TASKS[data.task].type is TaskType.TOKEN
     ec = ExtractConfig(layers=tuple(layers), outputs=("word",) if token else ("sentence",),
                        word_pooling=config.word_pooling, batch_size=config.eval_batch_size,
-                       max_length=config.eval_max_length)
+                       max_length=config.eval_max_length, dtype=config.dtype, store_dtype=config.store_dtype)
     ex = Extractor(enc, ec, store=store, device=config.device, progress=config.progress)
 
     def vectors(examples: list[Any], desc: str) -> dict[int, Any]:
