@@ -40,8 +40,16 @@ Datasets are read from $MBERT_LAB_DATA; caches live in $MBERT_LAB_CACHE.
 """
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors in one line (``mbert-lab align: error: argument --format: invalid choice
+    ...; see 'mbert-lab align --help'``), exit 2: the same shape as every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="mbert-lab",
         description="Cross-lingual analysis of multilingual encoders (mBERT first).",
         epilog=EPILOG,

@@ -180,6 +180,16 @@ def _user_code(name: str, code: str) -> str:
     return code.lower()
 
 
+def _check_tokenizer_path(spec: str) -> None:
+    """A tokenizer given as a folder must exist (hub ids and built-in names are checked on load)."""
+    from ..models.registry import _looks_like_path
+
+    if _looks_like_path(spec):
+        p = Path(spec).expanduser()
+        if not p.is_dir():
+            raise InputError("tokenizers: no such folder" if not p.exists() else "tokenizers: expected a folder", p)
+
+
 def _corpus_entry(entry: Any) -> str:
     """``'de=FILE'`` -> ``'deu=FILE'``; a ``.tsv`` file (``lang<TAB>text``) stays as it is."""
     s = str(entry)
@@ -247,6 +257,7 @@ class VocabConfig(StudyConfig):
             raise ConfigError("tokenizers: give at least one (e.g. offline)")
         for t in self.tokenizers:
             check_text("tokenizers", t)
+            _check_tokenizer_path(t)
             _wordpiece_size(t)
         for name in ("pud", "tatoeba", "alignment"):
             v = getattr(self, name)
