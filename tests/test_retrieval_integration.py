@@ -23,7 +23,7 @@ def _encode(enc, texts, layers=(12,), outputs=("sentence",), pretokenized=None):
 
 
 def test_tatoeba_deu_subset_and_mining_f1(offline_encoder, data_root, tmp_path) -> None:
-    from mbert_lab.data.formats import load_tatoeba
+    from mbert_lab.data.datasets import load_tatoeba
     from mbert_lab.studies.retrieval import BuccConfig, bucc
 
     pairs = load_tatoeba("deu").pairs[:60]
@@ -47,7 +47,8 @@ def test_tatoeba_deu_subset_and_mining_f1(offline_encoder, data_root, tmp_path) 
 
 
 def test_bli_de_en_subset(offline_encoder, data_root, tmp_path) -> None:
-    from mbert_lab.data.formats import load_muse, translations
+    from mbert_lab.data.datasets import load_muse
+    from mbert_lab.data.readers.muse import translations
     from mbert_lab.studies.retrieval import BliConfig, bli
 
     entries = load_muse("de-en", "recommended")
