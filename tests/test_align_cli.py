@@ -166,7 +166,7 @@ def test_cli_help_examples_parse_and_validate(tmp_path, monkeypatch):
         for line in text.splitlines():
             line = line.strip()
             if line.startswith("mbert-lab "):
-                args = parser.parse_args(shlex.split(line)[1:])
+                args = parser.parse_args(shlex.split(line, comments=True)[1:])
                 make(args)
                 n += 1
     assert n == 6

@@ -137,7 +137,7 @@ def test_help_examples_parse_and_validate(tmp_path, monkeypatch, no_model):
     lines = [ln.strip() for ln in cmd.EXAMPLES.splitlines() if ln.strip().startswith("mbert-lab centroids")]
     assert len(lines) == 5
     for line in lines:
-        args = parser.parse_args(shlex.split(line)[1:])
+        args = parser.parse_args(shlex.split(line, comments=True)[1:])
         cfg = cmd.config_from_args(args)
         assert isinstance(cfg, CentroidsConfig)
     assert cfg.conllu == {"fin": "fi_tdt-ud-test.conllu", "est": "et_edt-ud-test.conllu"}

@@ -131,6 +131,9 @@ def _make_samples(d: Path, data: Path) -> None:
     w("my.gold", _lines(wa / "enfr.gold", len(pairs)))  # links of the first 20 pairs
     w("links.txt", ["0-0 1-1"] * len(pairs))
     shutil.copytree(ROOT / "examples", d / "examples")
+    zh = _lines(tat / "tatoeba.cmn-eng.cmn", 30)
+    w("index3.tsv", [f"de\t{x}" for x in de[:30]] + [f"fr\t{x}" for x in fr[:30]] + [f"zh\t{x}" for x in zh]
+      + [f"en\t{x}" for x in de_en[:30]])
     (d / "my_studies.yaml").write_text(
         "study:\n  - study: align_eval\n    gold: [en-fr]\n    layers: 7\n    limit: 10\n", encoding="utf-8")
 
@@ -139,6 +142,16 @@ def _make_samples(d: Path, data: Path) -> None:
 def sample_dir(tmp_path_factory, data_root):
     d = tmp_path_factory.mktemp("help-examples")
     _make_samples(d, data_root)
+    # The Tatoeba index the search examples read is built by a [long] example (6,000 sentences);
+    # a small one of the same languages and layer stands in for it here.
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(d)
+    try:
+        assert main(["index", "build", "--input", "index3.tsv", "--layers", "12", "--out", "results/index/tatoeba3"]) == 0
+    finally:
+        os.chdir(cwd)
     return d
 
 

@@ -95,7 +95,7 @@ def test_cli_help_examples_parse_and_validate(monkeypatch):
     assert len(cmds) == 8
     parser = build_parser()
     for c in cmds:
-        words = shlex.split(c)
+        words = shlex.split(c, comments=True)
         args = parser.parse_args(words)
         if args.action == "eval":  # needs the folder the train example writes: parsed only
             continue

@@ -122,7 +122,7 @@ def test_blank_line_unwritable_out_and_bad_tokenizer_are_clear_errors(tmp_path, 
     rc = main(["vocab", "--corpus", f"de={ok}", "--no-transfer-data", "--tokenizer", str(tmp_path / "nope"),
                "--out", str(tmp_path / "o")])
     assert rc == 2
-    assert "cannot load tokenizer" in capsys.readouterr().err
+    assert "nope: tokenizers: no such folder" in capsys.readouterr().err  # checked before any loading
     assert not (tmp_path / "o").exists()  # nothing half-written
 
 

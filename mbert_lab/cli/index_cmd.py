@@ -11,7 +11,7 @@ from .common import add_model_options, check_out, model_fields, print_config, wi
 
 EPILOG = """examples:
   # index every Tatoeba sentence of three languages and their English sides (layer 12)
-  mbert-lab index build --tatoeba de,fr,zh --layers 12 --out results/index/tatoeba3
+  mbert-lab index build --tatoeba de,fr,zh --layers 12 --out results/index/tatoeba3   # [long]
   # index your own sentences: one 'lang<TAB>text' (or 'lang<TAB>id<TAB>text') per line
   mbert-lab index build --input sents.tsv --transform center --memory 8G --out results/index/mine
   # a word index (every word occurrence), or one vector per word form (averaged over contexts)
