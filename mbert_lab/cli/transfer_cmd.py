@@ -31,6 +31,12 @@ EXAMPLES = """examples:
   # is chosen on a dev half of each evaluation set and reported on the other (test) half
   mbert-lab transfer --task pos --mode layer-probe --layers all --max-train 2000 --out results/transfer/probes
 
+  # your own data: a UD treebank for training, CoNLL-U files for evaluation, MasakhaNER 2.0
+  mbert-lab transfer --task pos --train-file fi_tdt-ud-train.conllu --train fi --eval-file et=et_edt-ud-test.conllu \
+      --max-train 2000 --seeds 1 --out results/transfer/fi-et
+  mbert-lab transfer --task ner --eval en,zul,yor --masakhaner v2 --seeds 1 --out results/transfer/ner-v2
+  mbert-lab transfer --task xnli --source xnli=hub:facebook/xnli --eval en,sw,ur --seeds 1 --out results/transfer/xnli-hub
+
   # keep embeddings and layers 1..4 frozen
   mbert-lab transfer --task pos --mode frozen-lower --freeze-up-to 4 --out results/transfer/frozen4
 
@@ -76,6 +82,15 @@ ARGS = {  # flag -> (Config field, type, help)
                              "chooses the layer (the rest reports it); default 0.5"),
     "--checkpoint-every": ("checkpoint_every", int, "checkpoint every N steps (0 = never; default 200)"),
     "--data-root": ("data_root", str, "data folder (default: $MBERT_LAB_DATA)"),
+    "--masakhaner": ("masakhaner", str, "ner: MasakhaNER version (v1 or v2) for a language in both (default v1)"),
+    "--train-file": ("train_file", str, "your training file: pos CoNLL-U (.conllu, e.g. a UD treebank) or "
+                     "word<TAB>UPOS; ner CoNLL; xnli/pawsx a<TAB>b<TAB>label (--train names its language)"),
+}
+REPEATED = {  # flag -> (Config field, help)
+    "--eval-file": ("eval_files", "LANG=PATH: your evaluation file for LANG (same formats as --train-file; "
+                    "pos/xnli/pawsx: suite 'files', ner: every suite); repeatable"),
+    "--source": ("sources", "DATASET=hub:ID[@REV] (or hub:/local/folder): read xnli, paws-x, masakhaner or ud "
+                 "(the PUD suite) from the Hugging Face hub; repeatable"),
 }
 DEFAULT_OUT = "results/transfer"
 
@@ -96,6 +111,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--checkpoint", default=None, help="eval: a model folder written by `transfer train`")
     for flag, (_, typ, hlp) in ARGS.items():
         p.add_argument(flag, type=typ, default=None, help=hlp)
+    for flag, (_, hlp) in REPEATED.items():
+        p.add_argument(flag, action="append", default=None, metavar="K=V", help=hlp)
     p.add_argument("--overwrite", action="store_true", help="discard finished seeds in --out and start afresh")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder, written into as is (default: {DEFAULT_OUT})")
@@ -124,6 +141,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
             raise ConfigError(f"--{old.replace('_', '-')} is gone: use --mode probe --layers N (one layer) or "
                               "--mode layer-probe --layers all|4,8,12")
     fields = {f: getattr(args, flag[2:].replace("-", "_")) for flag, (f, _, _) in ARGS.items()}
+    fields.update({f: getattr(args, flag[2:].replace("-", "_")) for flag, (f, _) in REPEATED.items()})
     fields = {k: v for k, v in fields.items() if v is not None}
     if args.action == "eval":
         return _eval_config(args, fields)
@@ -139,7 +157,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
 
 
 EVAL_FIELDS = ("eval_langs", "suites", "eval_sets", "max_eval", "eval_max_length", "eval_batch_size", "ner_split", "label_map",
-               "data_root")
+               "data_root", "masakhaner", "eval_files", "sources")
 
 
 def _eval_config(args: argparse.Namespace, fields: dict[str, Any]) -> Any:
@@ -150,6 +168,7 @@ def _eval_config(args: argparse.Namespace, fields: dict[str, Any]) -> Any:
     if args.checkpoint is None:
         raise ConfigError("--checkpoint: `transfer eval` needs the folder of a saved model (from `transfer train`)")
     flags = {f: flag for flag, (f, _, _) in ARGS.items()}
+    flags.update({f: flag for flag, (f, _) in REPEATED.items()})
     bad = [flags[k] for k in fields if k not in EVAL_FIELDS]
     bad += [f for f, v, d in (("--model", args.model, "offline"), ("--revision", args.revision, None),
                               ("--layers", args.layers, "last"), ("--batch-size", args.batch_size, 32),
