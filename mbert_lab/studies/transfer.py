@@ -566,7 +566,8 @@ def load_data(config: TransferConfig) -> Any:
         e.lang = back[e.lang]
     data.train_lang = config.train_lang
     for i, d in enumerate(data.datasets):
-        data.datasets[i] = dataclasses.replace(d, languages=tuple(back.get(x, x) for x in d.languages))
+        langs = tuple(dict.fromkeys(back.get(x, _iso(x)) for x in d.languages))
+        data.datasets[i] = dataclasses.replace(d, languages=langs)
     return data
 
 

@@ -366,11 +366,14 @@ def _provenance(loaded: list[tuple[_Loaded, str, str]], root: Path) -> list[Data
     for (name, split), items in groups.items():
         langs = tuple(dict.fromkeys(lang for _, lang in items))
         files = [ld.file for ld, _ in items if ld.file is not None]
-        hubs = [ld.hub for ld, _ in items if ld.hub is not None]
+        hubs: dict[str, tuple[Any, list[str]]] = {}
+        for ld, lang in items:
+            if ld.hub is not None:
+                hubs.setdefault(ld.hub.locator, (ld.hub, []))[1].append(lang)
         if files:
             out.append(_prov(name, root, sorted(set(files)), split, langs))
-        for h in hubs:
-            out.append(h.to_dataset_provenance(name, langs))
+        for h, hl in hubs.values():
+            out.append(h.to_dataset_provenance(name, tuple(dict.fromkeys(hl))))
     return out
 
 
