@@ -1,0 +1,177 @@
+"""Acceptance of issue #12: every study on languages the code has never named.
+
+A data root is built from small synthetic files for local-use codes (``qaa``-``qtz``, which
+no language table names) in the upstream layouts: PUD CoNLL-U, a user UD treebank, MUSE
+dictionaries (with and without ``by-pos/``), MasakhaNER 1.0 / 2.0, Tatoeba pairs, XNLI tsv.
+Every study runs on them with the tiny random BERT, and the values the synthetic data implies
+are asserted; the languages' info says "unknown".
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mbert_lab.languages import language_info
+
+from .conftest import TOY_CORPUS
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _vocab(tokenizer) -> tuple[list[str], list[str], list[str]]:
+    """Latin and Devanagari words the tiny tokenizer keeps as one piece, and Latin words it
+    splits into exactly two pieces."""
+    words = sorted({w for s in TOY_CORPUS for w in re.findall(r"\w+", s)})
+    one = [w for w in words if tokenizer.tokenize(w) == [w]]
+    latin = [w for w in one if w.isascii()]
+    deva = [w for w in one if "\u0900" <= w[0] <= "\u097f"]
+    two = [w for w in words if w.isascii() and len(tokenizer.tokenize(w)) == 2]
+    assert len(latin) >= 6 and len(deva) >= 5 and len(two) >= 3, (latin, deva, two)
+    return latin, deva, two
+
+
+def _sentences(words: list[str], n: int, seed: int, length: int = 5) -> list[list[str]]:
+    rng = np.random.default_rng(seed)
+    out: list[list[str]] = []
+    seen: set[tuple[str, ...]] = set()
+    while len(out) < n:
+        s = [words[int(i)] for i in rng.integers(0, len(words), size=length)]
+        if tuple(s) not in seen:
+            seen.add(tuple(s))
+            out.append(s)
+    return out
+
+
+def _tag(w: str) -> str:
+    return ["NOUN", "VERB", "ADJ"][sum(map(ord, w)) % 3]  # a function of the word: a separable task
+
+
+def _conllu(sents: list[list[str]], prefix: str = "s") -> str:
+    lines = []
+    for k, s in enumerate(sents):
+        lines += [f"# sent_id = {prefix}{k}", f"# text = {' '.join(s)}"]
+        lines += [f"{j}\t{w}\t_\t{_tag(w)}\t_\t_\t0\t_\t_\t_" for j, w in enumerate(s, start=1)]
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _ner(sents: list[list[str]], date: bool = False) -> str:
+    out = []
+    for s in sents:
+        out += [f"{w} {'B-PER' if w[0].isupper() else 'O'}" for w in s]
+        if date:
+            out.append("Ojo B-DATE")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+@pytest.fixture
+def byod_root(tmp_path, tiny_encoder, monkeypatch) -> Path:
+    latin, deva, two = _vocab(tiny_encoder.tokenizer)
+    r = tmp_path / "data"
+    qaa, qab = _sentences(latin, 40, 0), _sentences(deva, 40, 1)
+    # PUD layout (and English, for transfer), a user UD treebank under ud/
+    (r / "ud-pud").mkdir(parents=True)
+    (r / "ud-pud" / "qaa_pud-ud-test.conllu").write_text(_conllu(qaa[:20]))
+    (r / "ud-pud" / "qab_pud-ud-test.conllu").write_text(_conllu(_sentences(latin, 20, 5)))
+    (r / "ud-pud" / "en_pud-ud-test.conllu").write_text(_conllu(_sentences(latin, 20, 6)))
+    (r / "ud" / "UD_Qac-Test").mkdir(parents=True)
+    (r / "ud" / "UD_Qac-Test" / "qac_test-ud-test.conllu").write_text(_conllu(_sentences(two, 10, 7)))
+    (r / "xtreme-udpos").mkdir()
+    train = _sentences(latin, 60, 8)
+    (r / "xtreme-udpos" / "train-en.tsv").write_text(
+        "".join("".join(f"{w}\t{_tag(w)}\n" for w in s) + "\n" for s in train))
+    # Tatoeba: the same sentence on both sides
+    (r / "tatoeba" / "v1").mkdir(parents=True)
+    for code, sents in (("qaa", qaa), ("qab", qab)):
+        text = "".join(" ".join(s) + "\n" for s in sents[:16])
+        (r / "tatoeba" / "v1" / f"tatoeba.{code}-eng.{code}").write_text(text)
+        (r / "tatoeba" / "v1" / f"tatoeba.{code}-eng.eng").write_text(text)
+    # MUSE: identical strings; qaa-qab combined only, qac-qad with by-pos/ files
+    (r / "muse" / "by-pos").mkdir(parents=True)
+    (r / "muse" / "qaa-qab.5000-6500.txt").write_text("".join(f"{w}\t{w}\n" for w in latin + deva))
+    (r / "muse" / "qac-qad.5000-6500.txt").write_text("".join(f"{w}\t{w}\n" for w in latin))
+    (r / "muse" / "by-pos" / "qac-qad.5000-6500.n.txt").write_text("".join(f"{w}\t{w}\n" for w in latin[:4]))
+    (r / "muse" / "by-pos" / "qac-qad.5000-6500.v.txt").write_text("".join(f"{w}\t{w}\n" for w in latin[4:]))
+    # NER: CoNLL-2003 English, MasakhaNER 1.0 (qaa) and 2.0 (qaa: dev only; qab)
+    ner = r / "ner"
+    (ner / "conll2003-en").mkdir(parents=True)
+    (ner / "conll2003-en" / "train.txt").write_text(_ner(_sentences(latin, 60, 9)))
+    (ner / "conll2003-en" / "dev.txt").write_text(_ner(_sentences(latin, 10, 10)))
+    for v, lang, splits in (("v1", "qaa", ("dev", "test")), ("v2", "qaa", ("dev",)), ("v2", "qab", ("dev", "test"))):
+        (ner / f"masakhaner-{v}" / lang).mkdir(parents=True)
+        for i, sp in enumerate(splits):
+            (ner / f"masakhaner-{v}" / lang / f"{sp}.txt").write_text(_ner(_sentences(latin, 10, 20 + i), date=True))
+    monkeypatch.setenv("MBERT_LAB_DATA", str(r))
+    return r
+
+
+def test_catalogue_sees_the_unnamed_languages(byod_root):
+    from mbert_lab.data import datasets as D
+
+    assert D.available_languages("ud-pud", byod_root) == ["en", "qaa", "qab"]
+    assert D.available_languages("ud", byod_root) == ["qac"]
+    assert D.available_languages("tatoeba", byod_root) == ["qaa", "qab"]
+    assert D.muse_pairs(byod_root, card=False) == ["qaa-qab", "qac-qad"]
+    assert D.available_languages("masakhaner-v1", byod_root) == ["qaa"]
+    assert D.available_languages("masakhaner-v2", byod_root) == ["qaa", "qab"]
+    assert D.check_language("ud-pud", "qaa", byod_root) == "qaa"
+    assert [x["name"] for x in D.language_table("ud-pud", byod_root)] == ["English", "unknown", "unknown"]
+    with pytest.raises(Exception, match=r"unknown language 'qzz': not in the language table and no ud-pud "
+                       r"files for it under .* \(found: en, qaa, qab\)"):
+        D.check_language("ud-pud", "qzz", byod_root)
+    for code in ("qaa", "qab", "qac", "qad"):
+        info = language_info(code)
+        assert (info.name, info.family, info.script, info.known) == ("unknown", "unknown", "unknown", False)
+
+
+def test_tatoeba_identical_sides_retrieve_perfectly(byod_root, tiny_encoder):
+    from mbert_lab.studies.retrieval import TatoebaConfig, tatoeba
+
+    r = tatoeba(TatoebaConfig(langs="qaa,qab", layers="all", cache=False), encoder=tiny_encoder)
+    for t in r.transforms.values():
+        for layer, per in t.per_language.items():
+            for lang in ("qaa", "qab"):
+                s = per[lang]
+                assert (s.n, s.xx_to_eng, s.eng_to_xx) == (16, 1.0, 1.0), (layer, lang, s)
+        assert t.test_at_best.xx_to_eng == 1.0
+
+
+@pytest.mark.parametrize("pair, what, cats", [("qaa-qab", "muse combined", ()), ("qac-qad", "muse by-pos", ("n", "v"))])
+def test_bli_identical_strings(byod_root, tiny_encoder, pair, what, cats):
+    """Every source word's own string is in the target vocabulary and encodes to the same
+    vector: P@1 = 100 on all entries; 'without identical' has nothing left (n = 0)."""
+    from mbert_lab.studies.retrieval import BliConfig, bli
+
+    r = bli(BliConfig(pair=pair, layers="all", cache=False), encoder=tiny_encoder)
+    assert r.pair == pair and r.dictionary == what and r.categories == cats
+    n = len((byod_root / "muse" / f"{pair}.5000-6500.txt").read_text().splitlines())
+    assert r.n_sources == r.n_targets == n
+    for layer, by in r.results.items():
+        for m, sc in by.items():
+            assert (sc.all_categories.n, sc.all_categories.p_at_1) == (n, 100.0), (layer, m)
+            assert sc.all_categories_without_identical.n == 0
+    assert r.layer_choice.test_at_best.p_at_1 == 100.0
+    a, b = pair.split("-")
+    assert language_info(a).name == language_info(b).name == "unknown"
+
+
+def test_bli_user_dictionary(byod_root, tiny_encoder, tmp_path):
+    from mbert_lab.studies.retrieval import BliConfig, bli
+
+    d = tmp_path / "my.dict"
+    d.write_text("Der\tDer\nden\tden\npar\tpar\n")
+    r = bli(BliConfig(dictionary=str(d), layers=4, cache=False), encoder=tiny_encoder)
+    assert r.n_sources == 3 and r.results[4][r.layer_choice.method].all_categories.p_at_1 == 100.0
