@@ -175,3 +175,24 @@ def test_bli_user_dictionary(byod_root, tiny_encoder, tmp_path):
     d.write_text("Der\tDer\nden\tden\npar\tpar\n")
     r = bli(BliConfig(dictionary=str(d), layers=4, cache=False), encoder=tiny_encoder)
     assert r.n_sources == 3 and r.results[4][r.layer_choice.method].all_categories.p_at_1 == 100.0
+
+
+def test_centroids_lid_on_separable_unnamed_languages(byod_root, tiny_encoder):
+    """qaa (Latin words) vs qab (Devanagari letters): no shared piece, so the languages are
+    trivially separable: LID accuracy 1.0 at every layer; their info says unknown. The
+    Tatoeba folder of the data root is the default input; a CoNLL-U input (a user UD treebank)
+    works too."""
+    from mbert_lab.studies.centroids import CentroidsConfig, centroids
+
+    r = centroids(CentroidsConfig(layers="all", min_sentences=8, pud_sentences=10, cache=False), encoder=tiny_encoder)
+    assert r.languages == ("qaa", "qab")
+    for m in ("nearest_centroid", "probe"):
+        assert r.lid_accuracy(m) == [1.0] * len(r.layers), m
+    for code in r.languages:
+        assert (r.info[code].name, r.info[code].family, r.info[code].script) == ("unknown",) * 3
+    assert r.retrieval is not None  # Tatoeba pairs: retrieval too (identical sides)
+    u = centroids(CentroidsConfig(conllu={"qac": str(byod_root / "ud" / "UD_Qac-Test" / "qac_test-ud-test.conllu")},
+                                  files={"qab": str(byod_root / "tatoeba" / "v1" / "tatoeba.qab-eng.qab")},
+                                  layers=4, min_sentences=8, geometry=False, cache=False), encoder=tiny_encoder)
+    assert set(u.languages) == {"qab", "qac"}
+    assert u.split.n_train["qac"] + u.split.n_test["qac"] == 10
