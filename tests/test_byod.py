@@ -196,3 +196,22 @@ def test_centroids_lid_on_separable_unnamed_languages(byod_root, tiny_encoder):
                                   layers=4, min_sentences=8, geometry=False, cache=False), encoder=tiny_encoder)
     assert set(u.languages) == {"qab", "qac"}
     assert u.split.n_train["qac"] + u.split.n_test["qac"] == 10
+
+
+def test_vocab_fertility_of_a_known_tokenization(byod_root, tiny_encoder):
+    """qaa / qab words are single pieces of the tiny tokenizer (fertility 1), qac words two
+    pieces each (fertility 2), from PUD, Tatoeba, a user CoNLL-U corpus and the transfer data."""
+    from mbert_lab.studies.vocabulary import VocabConfig, vocab
+
+    qac = byod_root / "ud" / "UD_Qac-Test" / "qac_test-ud-test.conllu"
+    r = vocab(VocabConfig(pud="qaa,qab", tatoeba="qaa,qab", alignment="none", corpora=[f"qac={qac}"],
+                          n_boot=10), encoder=tiny_encoder)
+    (rep,) = r.tokenizers
+    assert rep.groups["pud"].stat("qaa").fertility == rep.groups["pud"].stat("qab").fertility == 1.0
+    assert rep.groups["tatoeba"].stat("qab").fertility == 1.0
+    assert rep.groups["corpus"].stat("qac").fertility == 2.0
+    assert rep.transfer_pos is not None and set(rep.transfer_pos.per_language) >= {"qaa", "qab"}
+    assert rep.transfer_pos.per_language["qaa"].stats.fertility == 1.0
+    assert rep.ner is not None and set(rep.ner.per_language) == {"qaa", "qab"}
+    for code in ("qaa", "qab", "qac"):
+        assert r.language_names[code] == "unknown"
