@@ -67,12 +67,12 @@ def _conllu(sents: list[list[str]], prefix: str = "s") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _ner(sents: list[list[str]], date: bool = False) -> str:
+def _ner(sents: list[list[str]], date: str | None = None) -> str:
     out = []
     for s in sents:
         out += [f"{w} {'B-PER' if w[0].isupper() else 'O'}" for w in s]
         if date:
-            out.append("Ojo B-DATE")
+            out.append(f"{date} B-DATE")  # a training word tagged O there: O in the 'date-as-O' view
         out.append("")
     return "\n".join(out) + "\n"
 
@@ -113,7 +113,8 @@ def byod_root(tmp_path, tiny_encoder, monkeypatch) -> Path:
     for v, lang, splits in (("v1", "qaa", ("dev", "test")), ("v2", "qaa", ("dev",)), ("v2", "qab", ("dev", "test"))):
         (ner / f"masakhaner-{v}" / lang).mkdir(parents=True)
         for i, sp in enumerate(splits):
-            (ner / f"masakhaner-{v}" / lang / f"{sp}.txt").write_text(_ner(_sentences(latin, 10, 20 + i), date=True))
+            (ner / f"masakhaner-{v}" / lang / f"{sp}.txt").write_text(_ner(_sentences(latin, 10, 20 + i),
+                                                                                   date=[w for w in latin if w.islower()][0]))
     monkeypatch.setenv("MBERT_LAB_DATA", str(r))
     return r
 
@@ -215,3 +216,79 @@ def test_vocab_fertility_of_a_known_tokenization(byod_root, tiny_encoder):
     assert rep.ner is not None and set(rep.ner.per_language) == {"qaa", "qab"}
     for code in ("qaa", "qab", "qac"):
         assert r.language_names[code] == "unknown"
+
+
+def _user_pairs(tmp_path: Path, words: list[str]) -> tuple[Path, Path, list[list[str]]]:
+    """Identical sentences (distinct words each) on both sides, and their identity gold."""
+    rng = np.random.default_rng(3)
+    sents = [[words[int(i)] for i in rng.permutation(len(words))[:5]] for _ in range(6)]
+    pairs = tmp_path / "qaa-qab.pairs"
+    pairs.write_text("".join(f"{' '.join(s)} ||| {' '.join(s)}\n" for s in sents))
+    gold = tmp_path / "qaa-qab.gold"
+    gold.write_text("".join(" ".join(f"{i}-{i}" for i in range(len(s))) + "\n" for s in sents))
+    return pairs, gold, sents
+
+
+def test_align_and_align_eval_on_user_pairs(byod_root, tiny_encoder, tmp_path):
+    """A sentence aligned with itself: every word links to itself (argmax and itermax), and
+    against the identity gold AER is 0 at every layer."""
+    from mbert_lab.studies.alignment import AlignConfig, AlignEvalConfig, align, align_eval
+
+    latin, _, _ = _vocab(tiny_encoder.tokenizer)
+    pairs, gold, sents = _user_pairs(tmp_path, latin)
+    r = align(AlignConfig(pairs_file=str(pairs), layers=4, level="word", methods=("argmax", "itermax"),
+                          cache=False), encoder=tiny_encoder)
+    assert r.n_pairs == 6
+    for p, s in zip(r.pairs, sents):
+        for m in ("argmax", "itermax"):
+            assert sorted(p.alignments[m].links) == [(i, i) for i in range(len(s))], (p.pair, m)
+    e = align_eval(AlignEvalConfig(gold=(str(gold),), pairs_file=str(pairs), gold_index="0", layers="all",
+                                   methods=("argmax",), levels=("word",), cache=False), encoder=tiny_encoder)
+    assert {(row.layer, row.aer, row.f1) for row in e.by_layer_all_pairs} == {(la, 0.0, 1.0) for la in e.layers}
+
+
+FAST = dict(seeds=1, epochs=30, lr=2e-3, batch_size=10, max_length=32, warmup=0.0, dropout=0.0, checkpoint_every=0,
+            progress=False, cache=False)
+
+
+def test_transfer_pos_on_unnamed_languages(byod_root, tiny_encoder, tmp_path):
+    """Tags are a function of the word, and qaa / qab PUD sentences use the training words:
+    a trained tagger gets every word right (100); a user treebank is evaluated as suite
+    'files'; the languages' info says unknown."""
+    from mbert_lab.studies.transfer import TransferConfig, transfer
+
+    qac = byod_root / "ud" / "UD_Qac-Test" / "qac_test-ud-test.conllu"
+    r = transfer(TransferConfig(task="pos", eval_langs="qaa,qab", suites="pud", eval_files={"qac": str(qac)}, **FAST),
+                 encoder=tiny_encoder)
+    assert r.suites["pud"].per_language["qaa"].mean == r.suites["pud"].per_language["qab"].mean == 100.0
+    assert r.suites["pud"].zero_shot_average.mean == 100.0
+    assert r.details[0]["files"]["qac"].n_examples == 10 and r.eval_langs == ("qaa", "qab", "qac")
+    for code in ("qaa", "qab", "qac"):
+        assert (r.languages[code].name, r.languages[code].known) == ("unknown", False)
+    assert r.languages["eng"].name == "English"
+    # a user treebank for training, in a language the table does not know
+    t = transfer(TransferConfig(task="pos", train_lang="qac", train_file=str(qac), eval_langs="qaa", suites="pud",
+                                **{**FAST, "epochs": 1}), encoder=tiny_encoder)
+    assert t.train_lang == "qac" and t.training.train_examples == 10
+    assert "user-train" in {d.name for d in t.provenance.datasets}
+
+
+def test_transfer_ner_on_unnamed_languages_masakhaner_v1_v2(byod_root, tiny_encoder):
+    """Capitalised words are B-PER, everything else O (DATE mapped to O): the trained model
+    gets every span (F1 100) in MasakhaNER 1.0 (qaa) and 2.0 (qab, only there); v2 for qaa
+    has no test split: a clear error naming the splits present."""
+    from mbert_lab.errors import ConfigError
+    from mbert_lab.studies.transfer import TransferConfig, transfer
+
+    cfg = TransferConfig(task="ner", eval_langs="qaa,qab", suites="date-as-O", **FAST)
+    r = transfer(cfg, encoder=tiny_encoder)
+    assert {k: v.mean for k, v in r.suites["date-as-O"].per_language.items()} == {"qaa": 100.0, "qab": 100.0}
+    files = {f for d in r.provenance.datasets for f in d.files}
+    assert "ner/masakhaner-v1/qaa/dev.txt" in files and "ner/masakhaner-v2/qab/dev.txt" in files
+    from mbert_lab.studies.transfer import load_data
+
+    load_v2 = load_data(cfg.replace(masakhaner="v2"))
+    assert {e.path.split("/ner/")[1] for e in load_v2.evals} == {"masakhaner-v2/qaa/dev.txt", "masakhaner-v2/qab/dev.txt"}
+    with pytest.raises(ConfigError, match=r"masakhaner-v2/qaa has no 'test' split \(splits present: dev\)"):
+        cfg.replace(masakhaner="v2", ner_split="test")
+    assert (r.languages["qab"].name, r.languages["qab"].family) == ("unknown", "unknown")

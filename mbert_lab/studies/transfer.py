@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataMissingError, InputError
+from ..languages import LanguageInfo
 from .base import (
     EncoderOptions,
     StudyResult,
@@ -494,6 +495,7 @@ class TransferResult(StudyResult):
     notes: dict[str, str]
     training: TrainingInfo | None = None
     layer_probes: LayerProbes | None = None
+    languages: dict[str, LanguageInfo] = dataclasses.field(default_factory=dict)  # "unknown" where the table has nothing
 
     @property
     def per_language(self) -> dict[str, Score]:
@@ -688,8 +690,15 @@ def _result(config: TransferConfig, data: Any, enc: Any, seed_scores: list[dict[
         labels=tuple(data.labels), suites=aggregate(seed_scores, config.train_lang), details=details,
         label_reports={f"{e.suite}:{e.lang}": LabelReport(**e.label_report) for e in data.evals},
         notes={k: v if isinstance(v, str) else _json(v) for k, v in data.notes.items()},
-        training=training, layer_probes=probes,
+        training=training, layer_probes=probes, languages=_language_info(config),
     )
+
+
+def _language_info(config: TransferConfig) -> dict[str, LanguageInfo]:
+    from ..languages import language_info
+
+    codes = [config.train_lang, *config.eval_langs, *(config.eval_files or {})]
+    return {c: language_info(c) for c in dict.fromkeys(codes)}
 
 
 def aggregate(seed_scores: list[dict[str, dict[str, float]]], source: str) -> dict[str, SuiteScores]:
