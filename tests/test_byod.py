@@ -115,6 +115,13 @@ def byod_root(tmp_path, tiny_encoder, monkeypatch) -> Path:
         for i, sp in enumerate(splits):
             (ner / f"masakhaner-{v}" / lang / f"{sp}.txt").write_text(_ner(_sentences(latin, 10, 20 + i),
                                                                                    date=[w for w in latin if w.islower()][0]))
+    # XNLI: qaa is a copy of the English dev set (parallel by line)
+    (r / "xnli").mkdir()
+    labs = ("entailment", "neutral", "contradiction")
+    rows = "".join(f"{' '.join(a)}\t{' '.join(b)}\t{labs[i % 3]}\n"
+                   for i, (a, b) in enumerate(zip(_sentences(latin, 30, 30), _sentences(latin, 30, 31))))
+    for code in ("en", "qaa"):
+        (r / "xnli" / f"dev-{code}.tsv").write_text(rows)
     monkeypatch.setenv("MBERT_LAB_DATA", str(r))
     return r
 
@@ -292,3 +299,48 @@ def test_transfer_ner_on_unnamed_languages_masakhaner_v1_v2(byod_root, tiny_enco
     with pytest.raises(ConfigError, match=r"masakhaner-v2/qaa has no 'test' split \(splits present: dev\)"):
         cfg.replace(masakhaner="v2", ner_split="test")
     assert (r.languages["qab"].name, r.languages["qab"].family) == ("unknown", "unknown")
+
+
+def test_transfer_xnli_on_an_unnamed_language(byod_root, tiny_encoder):
+    """qaa's XNLI file is a copy of the English one: the held-out items are the same inputs,
+    so qaa scores exactly what English scores."""
+    from mbert_lab.studies.transfer import TransferConfig, transfer
+
+    r = transfer(TransferConfig(task="xnli", eval_langs="en,qaa", **{**FAST, "epochs": 2}), encoder=tiny_encoder)
+    per = r.suites["heldout"].per_language
+    assert per["qaa"].mean == per["eng"].mean and r.details[0]["heldout"]["qaa"].n_examples == 15
+    assert r.languages["qaa"].name == "unknown"
+
+
+def test_cli_every_command_accepts_the_unnamed_languages(byod_root, tmp_path, capsys):
+    """Each command validates the unnamed languages against the data root (``--print-config``:
+    no model is loaded), and refuses a code that neither the table nor the files know."""
+    from mbert_lab.cli import main
+
+    qac = byod_root / "ud" / "UD_Qac-Test" / "qac_test-ud-test.conllu"
+    pairs, gold, _ = _user_pairs(tmp_path, ["a", "b", "c", "d", "e"])
+    ok = [
+        ["index", "eval", "tatoeba", "--langs", "qaa,qab"],
+        ["index", "eval", "bli", "--pair", "qaa-qab"],
+        ["index", "eval", "bli", "--pair", "qac-qad"],
+        ["centroids", "--conllu", f"qac={qac}", "--file", f"qaa={byod_root}/tatoeba/v1/tatoeba.qaa-eng.qaa"],
+        ["vocab", "--pud", "qaa,qab", "--tatoeba", "qab", "--corpus", f"qac={qac}"],
+        ["align", "--pairs", str(pairs)],
+        ["align-eval", "--gold", str(gold), "--pairs", str(pairs)],
+        ["transfer", "--task", "pos", "--eval", "qaa,qab", "--suites", "pud", "--eval-file", f"qac={qac}"],
+        ["transfer", "--task", "ner", "--eval", "qaa,qab", "--masakhaner", "v2"],
+        ["transfer", "--task", "xnli", "--eval", "qaa"],
+    ]
+    for args in ok:
+        assert main([*args, "--print-config", "--out", str(tmp_path / "o")]) == 0, args
+        assert "qa" in capsys.readouterr().out, args
+    bad = [
+        ["index", "eval", "tatoeba", "--langs", "qzz"],
+        ["vocab", "--pud", "qzz"],
+        ["transfer", "--task", "pos", "--eval", "qzz"],
+        ["transfer", "--task", "ner", "--eval", "qzz"],
+    ]
+    for args in bad:
+        assert main([*args, "--print-config", "--out", str(tmp_path / "o")]) == 2, args
+        err = capsys.readouterr().err
+        assert "unknown language 'qzz'" in err and len(err.strip().splitlines()) == 1, (args, err)
