@@ -82,6 +82,8 @@ def test_user_training_and_evaluation_files(tmp_path):
     assert [(e.suite, e.lang) for e in both.evals] == [("pud", "deu"), ("xtreme-dev", "deu"), ("files", "qab")]
     with pytest.raises(ConfigError, match="train_file"):
         TransferConfig(task="pos", train_lang="de", data_root=str(tmp_path / "data"))
+    with pytest.raises(ConfigError, match="suites: without eval_langs only your eval_files"):
+        TransferConfig(task="pos", suites="pud", eval_files={"qab": str(ev)}, data_root=str(tmp_path / "data"))
     with pytest.raises(ConfigError, match="not LANG=PATH"):
         TransferConfig(task="pos", eval_files=["qab"], data_root=str(tmp_path / "data"))
     with pytest.raises(Exception, match="no such file"):

@@ -117,6 +117,9 @@ class TransferConfig(EncoderOptions):
         self._set("eval_files", _user_files(self.eval_files))
         self._set("sources", _sources(self.sources, self.task))
         self._set("eval_sets", _split_sets(as_tuple(self.eval_sets, "eval_sets")))
+        if self.eval_files and self.task != "ner" and not self.eval_sets and not self.eval_langs and self.suites:
+            raise ConfigError("suites: without eval_langs only your eval_files are evaluated (suite 'files'); "
+                              "give eval_langs for the data root's suites")
         derived = tuple(dict.fromkeys(su for su, _ in self.eval_sets))
         if self.eval_sets and as_tuple(self.suites, "suites") not in ((), derived):
             raise ConfigError(f"suites: with eval_sets the suites are those of eval_sets ({', '.join(derived)})")

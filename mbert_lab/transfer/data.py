@@ -1,9 +1,9 @@
 """Task data for transfer runs: readers, the parallel train/eval split, label checks.
 
-The readers here are small and private to transfer (word/tag TSV, CoNLL-U UPOS, CoNLL NER,
-pair TSV); they raise :class:`~mbert_lab.errors.InputError` with file and line on bad input.
-(``mbert_lab.data.formats`` is being written on the ``data`` branch; these readers are kept
-minimal so switching is a one-line change per reader.)
+Every dataset path comes from the catalogue (:mod:`mbert_lab.data.datasets`:
+``transfer_train_file``, ``transfer_eval_file``), from the user's own files
+(:func:`read_user_file`) or from hub sources (:func:`mbert_lab.data.hub.load_hub`); the readers
+raise :class:`~mbert_lab.errors.InputError` with file and line on bad input.
 
 Parallel pair sets (XNLI, PAWS-X dev): item *i* is line *i* in every language, and only these
 dev sets exist. A run trains on part of the English items and evaluates every language on the
