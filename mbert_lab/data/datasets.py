@@ -776,7 +776,9 @@ def _suite(task: str, suite: str) -> None:
         raise choice_error(f"{task} evaluation suite", suite, TRANSFER_SUITES[task])
 
 
-def transfer_train_file(task: Any, lang: str = "en", *, root: PathLike | None = None) -> tuple[str, Path]:
+def transfer_train_file(
+    task: Any, lang: str = "en", *, root: PathLike | None = None
+) -> tuple[str, Path]:
     """(dataset, path) of a transfer task's training data in ``lang``: POS
     ``xtreme-udpos/train-<xx>.tsv``, NER ``ner/conll2003-en/train.txt`` (English),
     XNLI / PAWS-X ``<set>/dev-<xx>.tsv`` (a run trains on part of its items)."""
@@ -786,7 +788,10 @@ def transfer_train_file(task: Any, lang: str = "en", *, root: PathLike | None = 
         return "xtreme-udpos", _require("xtreme-udpos", f"xtreme-udpos/train-{code}.tsv", root)
     if t == "ner":
         if check_language("conll2003-en", lang, root) != "eng":
-            raise ConfigError(f"NER training data under the data root is English (conll2003-en) only, not '{lang}'")
+            raise ConfigError(
+                f"NER training data under the data root is English (conll2003-en) only, "
+                f"not '{lang}'"
+            )
         return "conll2003-en", _require("conll2003-en", "ner/conll2003-en/train.txt", root)
     ds = _PAIR_DATASET[t]
     return ds, _require(ds, f"{ds}/dev-{dataset_code(ds, lang, root)}.tsv", root)
@@ -806,8 +811,10 @@ def transfer_languages(
             return available_languages("ud-pud", root)
         return _values("xtreme-udpos", "lang", root, False, split="dev")
     if t == "ner":
-        en = ["en"] if f"ner/conll2003-en/{split}.txt" in files_on_disk("conll2003-en", root) else []
-        return en + sorted({c for v in MASAKHANER_VERSIONS for c in available_languages(f"masakhaner-{v}", root)})
+        have = files_on_disk("conll2003-en", root)
+        en = ["en"] if f"ner/conll2003-en/{split}.txt" in have else []
+        v12 = [available_languages(f"masakhaner-{v}", root) for v in MASAKHANER_VERSIONS]
+        return en + sorted({c for codes in v12 for c in codes})
     return _values(_PAIR_DATASET[t], "lang", root, False, split="dev")
 
 
