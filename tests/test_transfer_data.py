@@ -150,3 +150,11 @@ def test_cli_user_files_and_sources_flags(tmp_path, monkeypatch):
     cfg = config_from_args(args)
     assert cfg.eval_files == {"qaa": str(ev), "qab": str(ev)} and cfg.train_file == str(ev)
     assert cfg.sources == {"ud": "hub:universal-dependencies/ud@v2"} and cfg.eval_langs == ("deu",)
+
+
+def test_training_defaults_are_the_documented_ones(tmp_path):
+    """Chosen on English dev data (see TransferConfig's docstring and `transfer --help`)."""
+    _write_pos_mirror(tmp_path)
+    c = TransferConfig(task="pos", eval_langs="en", data_root=str(tmp_path))
+    assert (c.mode, c.freeze_up_to, c.effective_lr, c.epochs, c.max_train) == ("frozen-lower", 0, 1e-4, 1, 5000)
+    assert c.replace(mode="probe").effective_lr == 1e-3

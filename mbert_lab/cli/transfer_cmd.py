@@ -57,10 +57,10 @@ ARGS = {  # flag -> (Config field, type, help)
                     "pud:en,pud:fi,xtreme-dev:eu (first suite = primary)"),
     "--seeds": ("seeds", int, "number of seeds (offset .. offset+N-1); default 3"),
     "--seed-offset": ("seed_offset", int, "first seed (default 0)"),
-    "--mode": ("mode", str, "full, frozen-lower, probe (a head on one frozen layer: --layers 8) or "
-               "layer-probe (one probe per layer of --layers); default full"),
+    "--mode": ("mode", str, "frozen-lower (default: embeddings frozen, or up to --freeze-up-to), full, probe "
+               "(a head on one frozen layer: --layers 8) or layer-probe (one probe per layer of --layers)"),
     "--freeze-up-to": ("freeze_up_to", int, "frozen-lower: freeze layers 0..K (0 = embeddings only)"),
-    "--lr": ("lr", float, "learning rate (default 5e-5; probe 1e-3)"),
+    "--lr": ("lr", float, "learning rate (default 1e-4; probe 1e-3)"),
     "--head-lr": ("head_lr", float, "head learning rate (default: --lr)"),
     "--epochs": ("epochs", int, "training epochs (default 1)"),
     "--max-steps": ("max_steps", int, "stop after N optimizer steps"),
@@ -71,7 +71,7 @@ ARGS = {  # flag -> (Config field, type, help)
     "--dropout": ("dropout", float, "default 0.1"),
     "--word-pooling": ("word_pooling", str, "token tasks: first (content subword) or mean; default first"),
     "--pair-pooling": ("pair_pooling", str, "pair tasks: mean or cls; default mean"),
-    "--max-train": ("max_train", int, "training examples (a fixed subset; default all)"),
+    "--max-train": ("max_train", int, "training examples (a fixed subset; default 5000, all when fewer)"),
     "--max-eval": ("max_eval", int, "first N sentences/pairs per evaluation set (default all)"),
     "--split-fraction": ("split_fraction", float, "xnli/pawsx: share of items for training (default 0.5)"),
     "--split-seed": ("split_seed", int, "seed of the xnli/pawsx item split and of the probes' dev/test split"),
