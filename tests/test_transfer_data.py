@@ -158,3 +158,21 @@ def test_training_defaults_are_the_documented_ones(tmp_path):
     c = TransferConfig(task="pos", eval_langs="en", data_root=str(tmp_path))
     assert (c.mode, c.freeze_up_to, c.effective_lr, c.epochs, c.max_train) == ("frozen-lower", 0, 1e-4, 1, 5000)
     assert c.replace(mode="probe").effective_lr == 1e-3
+
+
+def test_checkpoint_evaluated_on_a_user_file(tmp_path, tiny_encoder):
+    """Train once, then evaluate the saved model on the user's own CoNLL-U file of an
+    unnamed language: a copy of the German PUD file scores exactly what German scored."""
+    from mbert_lab.studies.transfer import transfer
+
+    _write_pos_mirror(tmp_path)
+    trained = transfer(TransferConfig(task="pos", eval_langs="de", suites="pud", data_root=str(tmp_path), seeds=1,
+                                      epochs=2, lr=2e-3, batch_size=8, max_length=32, checkpoint_every=0,
+                                      save_model=True, work_dir=str(tmp_path / "w"), progress=False),
+                       encoder=tiny_encoder)
+    mine = tmp_path / "qaa.conllu"
+    mine.write_text((tmp_path / "ud-pud" / "de_pud-ud-test.conllu").read_text())
+    ev = transfer(TransferConfig(checkpoint=str(tmp_path / "w" / "seed-0" / "model"), eval_files={"qaa": str(mine)},
+                                 data_root=str(tmp_path), progress=False))
+    assert ev.eval_langs == ("qaa",) and ev.languages["qaa"].name == "unknown"
+    assert abs(ev.suites["files"].per_language["qaa"].mean - trained.per_language["deu"].mean) <= 1e-6
