@@ -92,7 +92,7 @@ def test_cli_help_examples_parse_and_validate(monkeypatch):
 
     lines = EXAMPLES.replace("\\\n", " ").splitlines()
     cmds = [ln.strip()[len("mbert-lab "):] for ln in lines if ln.strip().startswith("mbert-lab ")]
-    assert len(cmds) == 11
+    assert len(cmds) == 12
     parser = build_parser()
     for c in cmds:
         words = shlex.split(c)

@@ -45,6 +45,12 @@ EXAMPLES = """examples:
   mbert-lab transfer eval --checkpoint results/transfer/pos-2k/seed-0/model --eval fr,es,ru \
       --out results/transfer/pos-2k-eval
 
+Defaults: mode frozen-lower (embeddings frozen), lr 1e-4, 1 epoch, 5,000 training sentences. Chosen
+on English dev data (XTREME UD-POS dev-en, 300 sentences; 1,000 training sentences, seed 0): frozen 1e-4
+57.4, full 1e-4 57.7 (a tie, 1.7x slower), full 5e-5 (the former default) 31.9. What they give
+(`transfer --task pos --suites pud --seeds 1`, offline model, seed 0, 12 min on 1 CPU thread): English
+PUD 93.9, zero-shot average over de fr es ru zh ar 82.9 (de 88.6 fr 88.0 es 88.8 ru 87.8 zh 69.1 ar 75.0).
+
 Languages: ISO 639-1 or 639-3 (stored as 639-3: zh -> cmn); a code the language table does not
 know works when the task's data has files for it.
 """
