@@ -5,6 +5,7 @@ Examples are the lines of a parser's epilog that start with ``mbert-lab`` (``\\`
 A trailing comment may mark an example:
 
 - ``[hub]`` / ``[gpu]``: needs a Hugging Face model or a GPU: parsed only;
+- ``[data]``: needs a dataset the mirror does not hold (e.g. MasakhaNER 2.0): parsed only;
 - ``[after]``: reads what an earlier ``[long]`` example writes (a trained model): parsed only;
 - ``[long]``: a full run (minutes to hours on a laptop CPU): parsed and validated
   (``--print-config``, which builds and validates the study's Config) but not run here.
@@ -25,7 +26,7 @@ import pytest
 from mbert_lab.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKS = ("[hub]", "[gpu]", "[long]", "[after]")
+MARKS = ("[hub]", "[gpu]", "[long]", "[after]", "[data]")
 
 
 def _walk(p: argparse.ArgumentParser, path: tuple[str, ...] = ()):
@@ -117,7 +118,8 @@ def _make_samples(d: Path, data: Path) -> None:
     w("gold.tsv", [f"d{i}\te{i}" for i in range(40)])
     w("my-dict.tsv", ["Haus\thouse", "Hund\tdog", "Katze\tcat", "Wasser\twater", "Buch\tbook", "Baum\ttree"])
     pud = data / "ud-pud"
-    for name, src in (("fi_tdt-ud-test.conllu", "de"), ("et_edt-ud-test.conllu", "fr"), ("zh.conllu", "zh")):
+    for name, src in (("fi_tdt-ud-test.conllu", "de"), ("et_edt-ud-test.conllu", "fr"), ("zh.conllu", "zh"),
+                      ("fi_tdt-ud-train.conllu", "en")):
         blocks = (pud / f"{src}_pud-ud-test.conllu").read_text(encoding="utf-8").split("\n\n")[:60]
         (d / name).write_text("\n\n".join(blocks) + "\n\n", encoding="utf-8")
     wa = data / "word-alignment"
@@ -161,7 +163,7 @@ def sample_dir(tmp_path_factory, data_root):
 def test_cli_example_validates_or_runs(ex, sample_dir, monkeypatch, capsys, offline_encoder):
     _, argv, mark = ex
     monkeypatch.chdir(sample_dir)
-    if mark in ("[hub]", "[gpu]", "[after]"):
+    if mark in ("[hub]", "[gpu]", "[after]", "[data]"):
         build_parser().parse_args(argv)
         return
     if mark == "[long]":

@@ -293,7 +293,7 @@ def test_aggregate_known_answer():
 
 def _cfg(root: Path, **kw) -> TransferConfig:
     base = dict(task="pos", eval_langs="en,de", data_root=str(root), seeds=1, epochs=2, lr=2e-3, batch_size=8,
-                max_length=32, warmup=0.0, dropout=0.0, checkpoint_every=0, progress=False, cache=False)
+                mode="full", max_length=32, warmup=0.0, dropout=0.0, checkpoint_every=0, progress=False, cache=False)
     return TransferConfig(**{**base, **kw})
 
 

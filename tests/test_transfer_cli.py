@@ -92,12 +92,14 @@ def test_cli_help_examples_parse_and_validate(monkeypatch):
 
     lines = EXAMPLES.replace("\\\n", " ").splitlines()
     cmds = [ln.strip()[len("mbert-lab "):] for ln in lines if ln.strip().startswith("mbert-lab ")]
-    assert len(cmds) == 8
+    assert len(cmds) == 12
     parser = build_parser()
     for c in cmds:
         words = shlex.split(c, comments=True)
         args = parser.parse_args(words)
         if args.action == "eval":  # needs the folder the train example writes: parsed only
+            continue
+        if "--train-file" in words or "v2" in words:  # the user's files / MasakhaNER 2.0: not in the mirror
             continue
         if "--device" in words:  # a GPU example: parsed, and validated except for the device
             args.device = "cpu"

@@ -73,3 +73,15 @@ def test_example_study_file_runs(offline_encoder, data_root):
     assert probes.per_language["eng"].mean >= 60.0
     assert head.training.total_steps == 1 and head.training.train_examples == 40
     assert head.details[0]["pud"]["deu"].n_examples == 5
+
+
+def test_example_study_file_with_user_files_runs(offline_encoder, data_root, monkeypatch):
+    from mbert_lab.config import load_study_file
+    from mbert_lab.studies import run_config
+
+    monkeypatch.chdir(REPO)
+    (d,) = load_study_file(REPO / "examples" / "transfer_files.toml")
+    r = run_config(d.config, encoder=offline_encoder)
+    assert r.details[0]["files"]["qaa"].n_examples == 3 and r.details[0]["files"]["qaa"].n_words == 16
+    assert r.languages["qaa"].name == "unknown" and r.details[0]["pud"]["deu"].n_examples == 5
+    assert r.suites["files"].per_language["qaa"].mean >= 50.0  # plain English words, tagged by a probe

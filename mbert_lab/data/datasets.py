@@ -750,6 +750,139 @@ def language_table(dataset: str, root: PathLike | None = None) -> list[dict[str,
     ]
 
 
+# ============================================================================ transfer tasks
+
+# task -> its evaluation suites (first = primary). POS: ``pud`` (UD PUD test) and
+# ``xtreme-dev`` (XTREME UD-POS dev); NER: two label views of the same files (CoNLL-2003
+# English and MasakhaNER); XNLI / PAWS-X: ``heldout`` (the evaluation half of the dev items).
+TRANSFER_SUITES: dict[str, tuple[str, ...]] = {
+    "pos": ("pud", "xtreme-dev"),
+    "ner": ("date-as-O", "date-kept"),
+    "xnli": ("heldout",),
+    "pawsx": ("heldout",),
+}
+_PAIR_DATASET = {"xnli": "xnli", "pawsx": "paws-x"}
+
+
+def _task(task: Any) -> str:
+    t = str(getattr(task, "value", task)).strip().lower().replace("-", "")
+    if t not in TRANSFER_SUITES:
+        raise choice_error("transfer task", t, TRANSFER_SUITES)
+    return t
+
+
+def _suite(task: str, suite: str) -> None:
+    if suite not in TRANSFER_SUITES[task]:
+        raise choice_error(f"{task} evaluation suite", suite, TRANSFER_SUITES[task])
+
+
+def transfer_train_file(
+    task: Any, lang: str = "en", *, root: PathLike | None = None
+) -> tuple[str, Path]:
+    """(dataset, path) of a transfer task's training data in ``lang``: POS
+    ``xtreme-udpos/train-<xx>.tsv``, NER ``ner/conll2003-en/train.txt`` (English),
+    XNLI / PAWS-X ``<set>/dev-<xx>.tsv`` (a run trains on part of its items)."""
+    t = _task(task)
+    if t == "pos":
+        code = dataset_code("xtreme-udpos", lang, root)
+        return "xtreme-udpos", _require("xtreme-udpos", f"xtreme-udpos/train-{code}.tsv", root)
+    if t == "ner":
+        if check_language("conll2003-en", lang, root) != "eng":
+            raise ConfigError(
+                f"NER training data under the data root is English (conll2003-en) only, "
+                f"not '{lang}'"
+            )
+        return "conll2003-en", _require("conll2003-en", "ner/conll2003-en/train.txt", root)
+    ds = _PAIR_DATASET[t]
+    return ds, _require(ds, f"{ds}/dev-{dataset_code(ds, lang, root)}.tsv", root)
+
+
+def transfer_languages(
+    task: Any, suite: str, *, root: PathLike | None = None, split: str = "dev"
+) -> list[str]:
+    """The language codes (as the files name them) with evaluation files of a suite under
+    the root; NER: ``en`` when ``ner/conll2003-en/<split>.txt`` exists, and every language
+    with files in MasakhaNER 1.0 or 2.0 (a missing split is reported by
+    :func:`transfer_eval_file`)."""
+    t = _task(task)
+    _suite(t, suite)
+    if t == "pos":
+        if suite == "pud":
+            return available_languages("ud-pud", root)
+        return _values("xtreme-udpos", "lang", root, False, split="dev")
+    if t == "ner":
+        have = files_on_disk("conll2003-en", root)
+        en = ["en"] if f"ner/conll2003-en/{split}.txt" in have else []
+        v12 = [available_languages(f"masakhaner-{v}", root) for v in MASAKHANER_VERSIONS]
+        return en + sorted({c for codes in v12 for c in codes})
+    return _values(_PAIR_DATASET[t], "lang", root, False, split="dev")
+
+
+def transfer_eval_file(
+    task: Any,
+    suite: str,
+    lang: str,
+    *,
+    root: PathLike | None = None,
+    split: str = "dev",
+    masakhaner: str | None = None,
+) -> tuple[str, Path]:
+    """(dataset, path) of one evaluation set: POS ``pud`` -> ``ud-pud/<xx>_pud-ud-test.conllu``,
+    ``xtreme-dev`` -> ``xtreme-udpos/dev-<xx>.tsv``; NER -> ``ner/conll2003-en/<split>.txt``
+    (English) or ``ner/masakhaner-v1|v2/<xxx>/<split>.txt``; XNLI / PAWS-X ->
+    ``<set>/dev-<xx>.tsv``. ``masakhaner`` ('v1' / 'v2') chooses the MasakhaNER version when
+    a language has files in both (default v1, the project's published figures); a language
+    in one version only uses that one. A missing split names the splits present."""
+    t = _task(task)
+    _suite(t, suite)
+    if t == "pos":
+        if suite == "pud":
+            code = dataset_code("ud-pud", lang, root)
+            return "ud-pud", _require("ud-pud", f"ud-pud/{code}_pud-ud-test.conllu", root)
+        code = dataset_code("xtreme-udpos", lang, root)
+        have = _values("xtreme-udpos", "split", root, False, lang=code)
+        if have:
+            _split("xtreme-udpos", "dev", have, f"xtreme-udpos for '{code}'")
+        return "xtreme-udpos", _require("xtreme-udpos", f"xtreme-udpos/dev-{code}.tsv", root)
+    if t == "ner":
+        if masakhaner is not None and masakhaner not in MASAKHANER_VERSIONS:
+            raise choice_error("MasakhaNER version", masakhaner, MASAKHANER_VERSIONS)
+        from ..languages import is_known, to_iso639_3
+
+        if is_known(lang) and to_iso639_3(lang) == "eng":
+            have = _values("conll2003-en", "split", root, False)
+            if have:
+                _split("conll2003-en", split, have, "conll2003-en")
+            return "conll2003-en", _require("conll2003-en", f"ner/conll2003-en/{split}.txt", root)
+        name = _masakhaner_on_disk(lang, masakhaner, root)
+        code = dataset_code(name, lang, root)
+        have = _values(name, "split", root, False, lang=code)
+        _split(name, split, have, f"{name}/{code}")
+        return name, _require(name, f"ner/{name}/{code}/{split}.txt", root)
+    ds = _PAIR_DATASET[t]
+    return ds, _pair_file(ds, lang, "dev", root)
+
+
+def _masakhaner_on_disk(lang: str, version: str | None, root) -> str:
+    versions = []
+    for v in MASAKHANER_VERSIONS:
+        name = f"masakhaner-{v}"
+        try:
+            code = dataset_code(name, lang, root)
+        except ConfigError:
+            continue
+        if code in _values(name, "lang", root, False):
+            versions.append(v)
+    if not versions:
+        check_language("masakhaner-v2", lang, root)  # an unknown code: the unknown-language error
+        raise DataMissingError(
+            f"MasakhaNER has no files for '{lang}' under {_root(root)} "
+            f"(languages present: {', '.join(masakhaner_languages(None, root)) or 'none'})"
+        )
+    pick = version if version in versions else versions[0]
+    return f"masakhaner-{pick}"
+
+
 __all__ = [
     "ALIGNMENT_SETS",
     "LAYOUTS",
@@ -757,6 +890,7 @@ __all__ = [
     "MASAKHANER_VERSIONS",
     "NER_TYPES",
     "Layout",
+    "TRANSFER_SUITES",
     "ParallelSentence",
     "alignment_sets",
     "available_languages",
@@ -788,6 +922,9 @@ __all__ = [
     "pawsx_languages",
     "pud_languages",
     "tatoeba_languages",
+    "transfer_eval_file",
+    "transfer_languages",
+    "transfer_train_file",
     "ud_treebanks",
     "udpos_languages",
     "xnli_languages",

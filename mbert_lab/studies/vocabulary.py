@@ -582,7 +582,7 @@ class TransferData:
 
 
 def read_transfer_data(config: VocabConfig) -> TransferData:
-    from ..data.datasets import load_ner, load_udpos, masakhaner_languages
+    from ..data.datasets import load_ner, load_udpos
     from ..data.readers.tagged import read_tagged_tsv
 
     train = load_udpos("train", config.source)
@@ -600,14 +600,28 @@ def read_transfer_data(config: VocabConfig) -> TransferData:
     if not targets:
         raise DataMissingError(f"no {config.suite} test sets under {_root()} (set $MBERT_LAB_DATA)")
 
-    def ner(sents: Any, lang: str) -> Corpus:
+    def ner(sents: Any, lang: str, dataset: str | None = None) -> Corpus:
         mask = tuple(t != "O" for x in sents if len(x.tokens) for t in x.tags)
         return Corpus(lang, tuple(tuple(x.tokens) for x in sents), "gold (CoNLL tokens)", sents[0].path,
-                      None, mask)
+                      dataset, mask)
 
     ner_src = ner(load_ner("conll2003-en", "train"), "eng")
-    ner_tgt = {iso(lang): ner(load_ner("masakhaner-v1", "test", lang), iso(lang)) for lang in masakhaner_languages()}
+    ner_tgt = {iso(lang): ner(load_ner(name, "test", lang), iso(lang), name) for lang, name in ner_test_sets().items()}
     return TransferData(src, targets, ner_src, ner_tgt)
+
+
+def ner_test_sets() -> dict[str, str]:
+    """MasakhaNER languages with a test file on disk -> the dataset read (1.0 where a language
+    is in both versions, as the project's figures; 2.0 for languages only it has)."""
+    from ..data.datasets import available_languages, files_on_disk
+
+    out: dict[str, str] = {}
+    for name in ("masakhaner-v1", "masakhaner-v2"):
+        have = set(files_on_disk(name))
+        for lang in available_languages(name):
+            if lang not in out and f"ner/{name}/{lang}/test.txt" in have:
+                out[lang] = name
+    return dict(sorted(out.items()))
 
 
 # ============================================================================ scores
@@ -870,7 +884,8 @@ def measure_values(measure: str, rep: TokenizerReport, source: str
     each came from, and why a language with a corpus has no value."""
     if measure == "entity_overlap":
         ner = rep.ner.per_language if rep.ner else {}
-        return {k: v.entity_overlap for k, v in ner.items()}, {k: "masakhaner-v1" for k in ner}, {}
+        where = {k: "masakhaner-v2" if "/masakhaner-v2/" in v.target_file else "masakhaner-v1" for k, v in ner.items()}
+        return {k: v.entity_overlap for k, v in ner.items()}, where, {}
     cands: dict[str, tuple[str, Any]] = {}
     if rep.transfer_pos is not None:
         cands = {k: (v.corpus, v) for k, v in rep.transfer_pos.per_language.items()}
@@ -957,8 +972,9 @@ def datasets_used(groups: dict[str, list[Corpus]], data: TransferData | None) ->
         out.append(dataset_provenance(tg[0].dataset, [c.source for c in tg], split="test" if tg[0].dataset == "ud-pud"
                                       else "dev", languages=list(data.targets)))
         out.append(dataset_provenance("conll2003-en", [data.ner_source.source], split="train", languages=["eng"]))
-        out.append(dataset_provenance("masakhaner-v1", [c.source for c in data.ner_targets.values()], split="test",
-                                      languages=list(data.ner_targets)))
+        for name in sorted({c.dataset for c in data.ner_targets.values()}):
+            tg = [c for c in data.ner_targets.values() if c.dataset == name]
+            out.append(dataset_provenance(name, [c.source for c in tg], split="test", languages=[c.lang for c in tg]))
     return out
 
 

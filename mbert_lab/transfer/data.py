@@ -1,9 +1,9 @@
 """Task data for transfer runs: readers, the parallel train/eval split, label checks.
 
-The readers here are small and private to transfer (word/tag TSV, CoNLL-U UPOS, CoNLL NER,
-pair TSV); they raise :class:`~mbert_lab.errors.InputError` with file and line on bad input.
-(``mbert_lab.data.formats`` is being written on the ``data`` branch; these readers are kept
-minimal so switching is a one-line change per reader.)
+Every dataset path comes from the catalogue (:mod:`mbert_lab.data.datasets`:
+``transfer_train_file``, ``transfer_eval_file``), from the user's own files
+(:func:`read_user_file`) or from hub sources (:func:`mbert_lab.data.hub.load_hub`); the readers
+raise :class:`~mbert_lab.errors.InputError` with file and line on bad input.
 
 Parallel pair sets (XNLI, PAWS-X dev): item *i* is line *i* in every language, and only these
 dev sets exist. A run trains on part of the English items and evaluates every language on the
@@ -29,6 +29,7 @@ import numpy as np
 from ..errors import ConfigError, DataMissingError, InputError
 from ..io import sha256_file
 from ..results import DatasetProvenance
+from ..data.datasets import TRANSFER_SUITES as _TRANSFER_SUITES
 from .tasks import TASKS, PairExample, Task, TaskType, TokenExample
 
 # ----------------------------------------------------------------------------- readers
@@ -37,7 +38,7 @@ from .tasks import TASKS, PairExample, Task, TaskType, TokenExample
 
 def _exists(path: Path) -> Path:
     if not path.exists():
-        raise DataMissingError(f"{path}: file not found (is MBERT_LAB_DATA set to the data mirror?)")
+        raise DataMissingError(f"{path}: file not found")
     return path
 
 
@@ -274,6 +275,106 @@ def _prov(name: str, root: Path, files: list[Path], split: str, langs: Sequence[
 
 NER_DATE_TO_O = LabelPolicy("date-as-O", (("B-DATE", "O"), ("I-DATE", "O")), keep_unseen=False)
 NER_DATE_KEPT = LabelPolicy("date-kept", (), keep_unseen=True)
+NER_POLICIES = {"date-as-O": NER_DATE_TO_O, "date-kept": NER_DATE_KEPT}
+USER_SUITE = "files"  # the suite of the user's own evaluation files (POS, XNLI, PAWS-X)
+# dataset of a ``sources`` entry -> the hub loader (mbert_lab.data.hub.load_hub) it uses
+SOURCE_DATASETS = {"xnli": "xnli", "paws-x": "paws-x", "masakhaner": "masakhaner", "ud": "ud-pos"}
+
+
+def read_user_file(task: Task | str, path: str | Path) -> list[Any]:
+    """A user's training / evaluation file for ``task``: POS a CoNLL-U file (``.conllu``,
+    e.g. a UD treebank) or ``word<TAB>UPOS`` lines; NER CoNLL (``token label``); XNLI /
+    PAWS-X ``a<TAB>b<TAB>label``."""
+    task = Task.parse(task)
+    if task is Task.POS:
+        return read_conllu_upos(path) if str(path).endswith(".conllu") else read_word_tag_tsv(path)
+    if task is Task.NER:
+        return read_conll_ner(path)
+    return read_pair_tsv(path)
+
+
+def _from_records(records: list[Any]) -> list[Any]:
+    """Hub records (TaggedSentence, NliPair, ParaphrasePair) -> task examples."""
+    out: list[Any] = []
+    for i, r in enumerate(records):
+        if hasattr(r, "tags"):
+            out.append(TokenExample(tuple(r.tokens), tuple(r.tags), i))
+        elif hasattr(r, "premise"):
+            out.append(PairExample(r.premise, r.hypothesis, str(r.label), r.item))
+        else:
+            out.append(PairExample(r.sentence1, r.sentence2, str(r.label), r.item))
+    return out
+
+
+@dataclass
+class _Loaded:
+    examples: list[Any]
+    dataset: str
+    where: str
+    file: Path | None = None  # a local file (sha256 in provenance)
+    hub: Any = None  # a HubProvenance
+
+
+def _hub(dataset: str, source: str, lang: str, split: str, **kw: Any) -> _Loaded:
+    from ..data.hub import load_hub
+
+    recs = load_hub(SOURCE_DATASETS[dataset], source, lang, split, **kw)
+    return _Loaded(_from_records(recs), f"hub-{dataset}", recs.provenance.locator, hub=recs.provenance)
+
+
+def _file(task: Task, dataset: str, path: Path) -> _Loaded:
+    return _Loaded(read_user_file(task, path), dataset, str(path), file=path)
+
+
+def _train_set(task: Task, root: Path, lang: str, train_file: Any, sources: dict[str, str]) -> _Loaded:
+    from ..data.datasets import transfer_train_file
+
+    if train_file is not None:
+        return _file(task, "user-train", Path(train_file))
+    ds = {Task.XNLI: "xnli", Task.PAWSX: "paws-x"}.get(task)
+    if ds in sources:
+        return _hub(ds, sources[ds], lang, "dev")
+    name, path = transfer_train_file(task.value, lang, root=root)
+    return _file(task, name, path)
+
+
+def _eval_set(task: Task, root: Path, suite: str, lang: str, user: dict[str, Any], sources: dict[str, str],
+              ner_split: str, masakhaner: str | None) -> _Loaded:
+    from ..data.datasets import transfer_eval_file
+    from ..languages import is_known, to_iso639_3
+
+    if suite == USER_SUITE or (task is Task.NER and lang in user):
+        return _file(task, "user-eval", Path(user[lang]))
+    english = is_known(lang) and to_iso639_3(lang) == "eng"
+    if task is Task.POS and suite == "pud" and "ud" in sources:
+        return _hub("ud", sources["ud"], lang, "test", treebank="pud")
+    if task is Task.NER and not english and "masakhaner" in sources:
+        return _hub("masakhaner", sources["masakhaner"], lang, ner_split)
+    ds = {Task.XNLI: "xnli", Task.PAWSX: "paws-x"}.get(task)
+    if ds in sources:
+        return _hub(ds, sources[ds], lang, "dev")
+    name, path = transfer_eval_file(task.value, suite, lang, root=root, split=ner_split, masakhaner=masakhaner)
+    return _file(task, name, path)
+
+
+def _provenance(loaded: list[tuple[_Loaded, str, str]], root: Path) -> list[DatasetProvenance]:
+    """One DatasetProvenance per (dataset, split): files with sha256, hub splits by fingerprint."""
+    groups: dict[tuple[str, str], list[tuple[_Loaded, str]]] = {}
+    for ld, split, lang in loaded:
+        groups.setdefault((ld.dataset, split), []).append((ld, lang))
+    out = []
+    for (name, split), items in groups.items():
+        langs = tuple(dict.fromkeys(lang for _, lang in items))
+        files = [ld.file for ld, _ in items if ld.file is not None]
+        hubs: dict[str, tuple[Any, list[str]]] = {}
+        for ld, lang in items:
+            if ld.hub is not None:
+                hubs.setdefault(ld.hub.locator, (ld.hub, []))[1].append(lang)
+        if files:
+            out.append(_prov(name, root, sorted(set(files)), split, langs))
+        for h, hl in hubs.values():
+            out.append(h.to_dataset_provenance(name, tuple(dict.fromkeys(hl))))
+    return out
 
 
 def load_task_data(
@@ -289,195 +390,130 @@ def load_task_data(
     label_map: tuple[tuple[str, str], ...] = (),
     ner_split: str = "dev",
     suite_langs: dict[str, Sequence[str]] | None = None,
+    *,
+    masakhaner: str | None = None,
+    train_file: str | Path | None = None,
+    eval_files: dict[str, str | Path] | None = None,
+    sources: dict[str, str] | None = None,
 ) -> TaskData:
-    """Read a task's training set and evaluation sets from the data mirror at ``root``.
+    """Read a task's training set and evaluation sets; every dataset path comes from the
+    catalogue (:mod:`mbert_lab.data.datasets`), the user's files or hub ``sources``.
 
     POS suites: ``pud`` (UD PUD test, 1000 parallel sentences) and ``xtreme-dev``. NER suites:
     ``date-as-O`` (MasakhaNER DATE mapped to O: the primary view) and ``date-kept`` (DATE left
     in the gold; never predicted, so always missed). XNLI/PAWS-X: ``heldout`` (the eval half).
     ``max_eval`` caps sentences / pairs per evaluation set (first N; parallel sets stay parallel).
     ``suite_langs``: per suite, the languages evaluated in it (mixed suites; default: every
-    language of ``eval_langs`` in every suite).
+    language of ``eval_langs`` in every suite). ``masakhaner``: 'v1' / 'v2' when a language
+    has files in both. ``train_file``: the user's training file (:func:`read_user_file`; XNLI /
+    PAWS-X then train on all of it and evaluate whole sets). ``eval_files``: language -> the
+    user's evaluation file (NER: in every suite; otherwise in the suite ``files``).
+    ``sources``: dataset (``xnli``, ``paws-x``, ``masakhaner``, ``ud``) -> hub source
+    (``hub:ID[@REV]`` or ``hub:/local/folder``) read instead of the data root.
     """
     task = Task.parse(task)
     root = Path(root)
     spec = TASKS[task]
-    langs = list(eval_langs or spec.default_eval)
-    if train_lang != "en":
-        raise ConfigError(f"the data mirror has {task.value} training data for English only; got --train {train_lang}")
-    evals: list[EvalSet] = []
-    provs: list[DatasetProvenance] = []
+    user = dict(eval_files or {})
+    sources = dict(sources or {})
+    langs = list(eval_langs if eval_langs is not None else ([] if user else spec.default_eval))
+    if train_lang != "en" and train_file is None:
+        raise ConfigError(f"the data root has {task.value} training data for English only; got --train {train_lang}")
+    suites = list(suites or ([] if user and not langs and task is not Task.NER else SUITES[task]))
+    policies = NER_POLICIES if task is Task.NER else None
+    for s in suites:
+        if s not in SUITES[task]:
+            from ..errors import choice_error
+
+            raise choice_error(f"{task.value} evaluation suite", s, SUITES[task])
     notes: dict[str, Any] = {}
+    used: list[tuple[_Loaded, str, str]] = []
 
-    def cap(xs: list[Any]) -> list[Any]:
-        return xs if max_eval is None else xs[:max_eval]
+    tr = _train_set(task, root, train_lang, train_file, sources)
+    _require_nonempty(tr.examples, tr.where)
+    used.append((tr, "train" if task in (Task.POS, Task.NER) or train_file else "dev", train_lang))
+    split = None
+    if task in (Task.XNLI, Task.PAWSX) and train_file is None:
+        src = tr.examples
+        if any(is_untranslated(x) for x in src):
+            raise InputError("the source-language file has untranslated ('NS') rows", path=tr.where)
+        split = split_parallel_items(len(src), split_fraction, split_seed, groups=[ex.text_a for ex in src])
+        pool = [src[i] for i in split.train]
+    else:
+        pool = tr.examples
+    train = _subset(pool, max_train)
+    notes["train_pool"] = len(pool)
+    labels = tuple(sorted({lab for ex in train for lab in ex.labels} if spec.type is TaskType.TOKEN
+                          else {ex.label for ex in train}))
 
-    if task is Task.POS:
-        d = root / "xtreme-udpos"
-        train_path = d / "train-en.tsv"
-        full = read_word_tag_tsv(train_path)
-        _require_nonempty(full, str(train_path))
-        train = _subset(full, max_train)
-        notes["train_pool"] = len(full)
-        labels = tuple(sorted({lab for ex in train for lab in ex.labels}))
-        provs.append(_prov("xtreme-udpos", root, [train_path], "train", ["en"]))
-        suites = list(suites or ("pud", "xtreme-dev"))
-        for s in suites:
-            if s not in ("pud", "xtreme-dev"):
-                from ..errors import choice_error
-
-                raise choice_error("POS evaluation suite", s, ("pud", "xtreme-dev"))
-        files: dict[str, list[Path]] = {s: [] for s in suites}
-        for s in suites:
-            for lang in (suite_langs or {}).get(s, langs):
-                if s == "pud":
-                    p = root / "ud-pud" / f"{lang}_pud-ud-test.conllu"
-                    exs = read_conllu_upos(p)
-                else:
-                    p = d / f"dev-{lang}.tsv"
-                    exs = read_word_tag_tsv(p)
-                _require_nonempty(exs, str(p))
-                exs, rep = apply_label_policy(cap(exs), labels, LabelPolicy("strict", label_map), str(p))
-                evals.append(EvalSet(s, lang, exs, rep, str(p)))
-                files[s].append(p)
-        for s in suites:
-            provs.append(_prov("ud-pud" if s == "pud" else "xtreme-udpos", root, files[s], "test" if s == "pud" else "dev",
-                               list((suite_langs or {}).get(s, langs))))
-        primary = suites[0]
-    elif task is Task.NER:
-        d = root / "ner"
-        train_path = d / "conll2003-en" / "train.txt"
-        full = read_conll_ner(train_path)
-        _require_nonempty(full, str(train_path))
-        train = _subset(full, max_train)
-        notes["train_pool"] = len(full)
-        labels = tuple(sorted({lab for ex in train for lab in ex.labels}))
-        provs.append(_prov("conll2003-en", root, [train_path], "train", ["en"]))
-        suites = list(suites or ("date-as-O", "date-kept"))
-        policies = {"date-as-O": NER_DATE_TO_O, "date-kept": NER_DATE_KEPT}
-        for s in suites:
-            if s not in policies:
-                from ..errors import choice_error
-
-                raise choice_error("NER evaluation suite", s, tuple(policies))
-        mfiles: list[Path] = []
-        for lang in langs:
-            if lang == "en":
-                p = d / "conll2003-en" / f"{ner_split}.txt"
-            else:
-                p = d / "masakhaner-v1" / lang / f"{ner_split}.txt"
-            raw = read_conll_ner(p)
-            _require_nonempty(raw, str(p))
-            raw = cap(raw)
-            mfiles.append(p)
-            for s in suites:
-                if suite_langs is not None and lang not in suite_langs.get(s, ()):
-                    continue
-                pol = policies[s]
-                if label_map:
-                    pol = LabelPolicy(pol.name, pol.mapping + label_map, pol.keep_unseen)
-                exs, rep = apply_label_policy(raw, labels, pol, str(p))
-                evals.append(EvalSet(s, lang, exs, rep, str(p)))
-        provs.append(_prov("masakhaner-v1+conll2003-en", root, mfiles, ner_split, langs))
+    plan = [(s, lang) for s in suites for lang in (suite_langs or {}).get(s, langs)]
+    if user:
+        plan += [(s, lang) for s in (suites if task is Task.NER else [USER_SUITE]) for lang in user
+                 if (s, lang) not in plan]
+    cache: dict[tuple[str, str], _Loaded] = {}
+    evals: list[EvalSet] = []
+    for s, lang in plan:
+        key = ("*" if task is Task.NER else s, lang)
+        if key not in cache:
+            cache[key] = _eval_set(task, root, s, lang, user, sources, ner_split, masakhaner)
+            used.append((cache[key], "dev" if task is not Task.POS or s == "xtreme-dev" else "test", lang))
+        ld = cache[key]
+        exs = _eval_examples(ld, split, max_eval, lang, notes, is_user=ld.dataset == "user-eval")
+        _require_nonempty(exs, ld.where)
+        pol = LabelPolicy("strict", label_map)
+        if policies is not None:
+            base = policies[s]
+            pol = LabelPolicy(base.name, base.mapping + label_map, base.keep_unseen)
+        exs, rep = apply_label_policy(exs, labels, pol, ld.where)
+        evals.append(EvalSet(s, lang, exs, rep, ld.where))
+    if task is Task.NER:
         notes["date_mapping"] = (
             "MasakhaNER has DATE, which CoNLL-2003 English training data lacks. 'date-as-O': gold B-DATE/I-DATE "
             "mapped to O (DATE excluded). 'date-kept': DATE left in the gold; the model never predicts it, so "
             "every DATE span is a miss (lower recall)."
         )
-        primary = suites[0]
-    else:  # XNLI / PAWS-X
-        d = root / ("xnli" if task is Task.XNLI else "paws-x")
-        src_path = d / f"dev-{train_lang}.tsv"
-        src = read_pair_tsv(src_path)
-        _require_nonempty(src, str(src_path))
-        if any(is_untranslated(x) for x in src):
-            raise InputError("the source-language file has untranslated ('NS') rows", path=src_path)
-        split = split_parallel_items(len(src), split_fraction, split_seed, groups=[ex.text_a for ex in src])
-        train = _subset([src[i] for i in split.train], max_train)
-        labels = tuple(sorted({ex.label for ex in train}))
-        eval_items = split.eval if max_eval is None else split.eval[:max_eval]
-        files_p: list[Path] = []
-        for lang in langs:
-            p = d / f"dev-{lang}.tsv"
-            exs = read_pair_tsv(p)
-            if len(exs) != len(src):
-                raise InputError(
-                    f"not parallel with {src_path.name}: {len(exs)} items vs {len(src)}; items are matched by line",
-                    path=p,
-                )
-            sel = [exs[i] for i in eval_items]
-            n_ns = sum(is_untranslated(x) for x in sel)
-            if n_ns:  # PAWS-X 'NS': no translation exists; such rows are not scored
-                sel = [x for x in sel if not is_untranslated(x)]
-                notes.setdefault("untranslated_items_excluded", {})[lang] = n_ns
-            _require_nonempty(sel, str(p))
-            sel, rep = apply_label_policy(sel, labels, LabelPolicy("strict", label_map), str(p))
-            evals.append(EvalSet("heldout", lang, sel, rep, str(p)))
-            files_p.append(p)
-        provs.append(_prov(d.name, root, sorted(set(files_p + [src_path])), "dev", sorted(set(langs) | {train_lang})))
+    if split is not None:
         notes["split"] = {
-            "n_items": split.n_items,
-            "train_items": len(split.train),
-            "eval_items": len(split.eval),
-            "used_train": len(train),
-            "used_eval": len(eval_items),
-            "train_fraction": split.train_fraction,
-            "split_seed": split.seed,
-            "grouped_by": "English text_a (premise / sentence1)",
-            "fingerprint": split.fingerprint(),
+            "n_items": split.n_items, "train_items": len(split.train), "eval_items": len(split.eval),
+            "used_train": len(train), "used_eval": len(split.eval if max_eval is None else split.eval[:max_eval]),
+            "train_fraction": split.train_fraction, "split_seed": split.seed,
+            "grouped_by": "English text_a (premise / sentence1)", "fingerprint": split.fingerprint(),
         }
-        notes["train_pool"] = len(split.train)
-        primary = "heldout"
     if not train:
         raise InputError("empty split: no training examples", path=str(root))
-    return TaskData(task, train_lang, train, evals, labels, primary, provs, notes)
+    primary = evals[0].suite if evals else (suites[0] if suites else USER_SUITE)
+    return TaskData(task, train_lang, train, evals, labels, primary, _provenance(used, root), notes)
+
+
+def _eval_examples(ld: _Loaded, split: ParallelSplit | None, max_eval: int | None, lang: str,
+                   notes: dict[str, Any], is_user: bool) -> list[Any]:
+    """The examples of one evaluation set: the held-out items of a parallel set (XNLI /
+    PAWS-X; a user's file that is not parallel with the source is evaluated whole), capped."""
+    exs = ld.examples
+    if split is None:
+        return exs if max_eval is None else exs[:max_eval]
+    if len(exs) != split.n_items:
+        if not is_user:
+            raise InputError(
+                f"not parallel with the source-language file: {len(exs)} items vs {split.n_items}; "
+                "items are matched by line", path=ld.where)
+        notes.setdefault("whole_files", {})[lang] = "not parallel with the source: evaluated whole"
+        sel = exs if max_eval is None else exs[:max_eval]
+    else:
+        items = split.eval if max_eval is None else split.eval[:max_eval]
+        sel = [exs[i] for i in items]
+    n_ns = sum(is_untranslated(x) for x in sel)
+    if n_ns:  # PAWS-X 'NS': no translation exists; such rows are not scored
+        sel = [x for x in sel if not is_untranslated(x)]
+        notes.setdefault("untranslated_items_excluded", {})[lang] = n_ns
+    return sel
 
 
 def task_type(task: Task) -> TaskType:
     return TASKS[task].type
 
 
-# ------------------------------------------------------------ languages on disk
+# ------------------------------------------------------------------------ suites
+# (the files of each suite are the catalogue's: mbert_lab.data.datasets.transfer_eval_file)
 
-SUITES: dict[Task, tuple[str, ...]] = {
-    Task.POS: ("pud", "xtreme-dev"),
-    Task.NER: ("date-as-O", "date-kept"),
-    Task.XNLI: ("heldout",),
-    Task.PAWSX: ("heldout",),
-}
-
-
-def _code_files(pattern_dir: Path, glob: str, prefix: str, suffix: str) -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    if pattern_dir.is_dir():
-        for p in sorted(pattern_dir.glob(glob)):
-            name = p.name if p.is_file() else ""
-            if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
-                out[name[len(prefix) : len(name) - len(suffix)]] = p
-    return out
-
-
-def language_files(task: Task | str, root: str | Path, suite: str, ner_split: str = "dev") -> dict[str, Path]:
-    """The evaluation files of one suite under the data root, by the code their file name uses
-    (``de`` for ``ud-pud/de_pud-ud-test.conllu``, ``hau`` for ``ner/masakhaner-v1/hau/``).
-
-    (The mirror's layout is known here and in :func:`load_task_data`; the data catalogue
-    will own it.)"""
-    task = Task.parse(task)
-    root = Path(root)
-    if task is Task.POS:
-        if suite == "pud":
-            return _code_files(root / "ud-pud", "*_pud-ud-test.conllu", "", "_pud-ud-test.conllu")
-        return _code_files(root / "xtreme-udpos", "dev-*.tsv", "dev-", ".tsv")
-    if task is Task.NER:
-        out = {}
-        en = root / "ner" / "conll2003-en" / f"{ner_split}.txt"
-        if en.is_file():
-            out["en"] = en
-        m = root / "ner" / "masakhaner-v1"
-        if m.is_dir():
-            for d in sorted(m.iterdir()):
-                if (d / f"{ner_split}.txt").is_file():
-                    out[d.name] = d / f"{ner_split}.txt"
-        return out
-    return _code_files(root / ("xnli" if task is Task.XNLI else "paws-x"), "dev-*.tsv", "dev-", ".tsv")
+SUITES: dict[Task, tuple[str, ...]] = {Task(t): v for t, v in _TRANSFER_SUITES.items()}
