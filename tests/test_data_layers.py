@@ -79,7 +79,7 @@ def test_readers_import_no_catalogue_or_registry():
 
 def test_only_the_catalogue_builds_dataset_paths():
     # the folder names of the upstream layout appear in path-building code only in datasets.py
-    # (cards/registry read the cards' own file lists; formats.py only re-exports)
+    # (cards/registry read the cards' own file lists)
     for m, p in MODULES.items():
         if m.endswith((".datasets", ".cards", ".registry", ".embedded")) or m == "mbert_lab.data":
             continue
@@ -87,22 +87,6 @@ def test_only_the_catalogue_builds_dataset_paths():
         for needle in ("_pud-ud-test", "tatoeba/v1", "masakhaner-v", ".5000-6500"):
             code = [ln for ln in text.splitlines() if needle in ln and "f\"" in ln]
             assert not code, f"{m} builds a dataset path: {code[0]}"
-
-
-def test_formats_is_reexports_only():
-    tree = ast.parse((DATA / "formats.py").read_text(encoding="utf-8"))
-    kinds = {type(n).__name__ for n in tree.body}
-    assert kinds <= {"Expr", "ImportFrom", "Assign"}, kinds
-    import importlib
-
-    from mbert_lab.data import formats
-
-    homes = [importlib.import_module(m) for m in MODULES if not m.endswith((".formats", ".data"))]
-    for name in formats.__all__:
-        obj = getattr(formats, name)
-        assert any(
-            any(v is obj for v in vars(h).values()) for h in homes
-        ), f"formats.{name} is not a re-export"
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -137,6 +137,9 @@ def add_parser(subparsers: Any) -> None:
     g.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N or mps (default: cpu)")
     g.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     g.add_argument("--no-cache", action="store_true", help="layer-probe: do not read or write the vector store")
+    g.add_argument("--dtype", default="fp32", help="probe / layer-probe: compute precision of the frozen encoder, "
+                   "fp32, bf16 or int8 (fine-tuning trains in fp32; default fp32)")
+    g.add_argument("--store-dtype", default="float32", help="probe / layer-probe: stored vectors, float32 or float16")
     add_print_config(p)
     p.set_defaults(func=run)
 
@@ -161,7 +164,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
     return TransferConfig(
         task=args.task, save_model=args.action == "train", model=args.model, revision=args.revision, layers=args.layers, batch_size=args.batch_size,
         max_length=args.max_length, device=args.device, threads=args.threads, cache=not args.no_cache,
-        overwrite=args.overwrite, progress=not args.no_progress, work_dir=args.out, **fields,
+        dtype=args.dtype, store_dtype=args.store_dtype, overwrite=args.overwrite, progress=not args.no_progress, work_dir=args.out, **fields,
     )
 
 
@@ -181,7 +184,8 @@ def _eval_config(args: argparse.Namespace, fields: dict[str, Any]) -> Any:
     bad = [flags[k] for k in fields if k not in EVAL_FIELDS]
     bad += [f for f, v, d in (("--model", args.model, "offline"), ("--revision", args.revision, None),
                               ("--layers", args.layers, "last"), ("--batch-size", args.batch_size, 32),
-                              ("--max-length", args.max_length, 128), ("--overwrite", args.overwrite, False))
+                              ("--max-length", args.max_length, 128), ("--overwrite", args.overwrite, False),
+                              ("--dtype", args.dtype, "fp32"), ("--store-dtype", args.store_dtype, "float32"))
             if v != d]
     if bad:
         raise ConfigError(f"{bad[0]}: not an option of `transfer eval` (the checkpoint fixes the model and training)")

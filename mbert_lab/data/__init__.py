@@ -11,9 +11,8 @@
 - :mod:`mbert_lab.data.cards`: parse and validate ``data_cards/<name>.md``.
 - :mod:`mbert_lab.data.registry`: name -> card -> files; ``status()``, ``get(name)``,
   ``dataset_provenance(name, files)``.
-- :mod:`mbert_lab.data.formats`: the former home of most of these names (re-exports only).
 
-Import order (no cycle): readers <- cards <- registry <- datasets <- splits <- formats.
+Import order (no cycle): readers <- cards <- registry <- datasets <- splits.
 The submodules are imported on first use (``from mbert_lab.data import load_xnli`` works).
 """
 
@@ -22,7 +21,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("cards", "registry", "formats", "datasets", "splits", "readers", "embedded")
+_SUBMODULES = ("cards", "registry", "datasets", "splits", "readers", "embedded", "hub")
 _REGISTRY = ("names", "card", "dataset_dir", "status", "get", "dataset_provenance")
 
 
@@ -31,8 +30,9 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"{__name__}.{name}")
     if name in _REGISTRY:
         return getattr(importlib.import_module(f"{__name__}.registry"), name)
-    for mod in ("datasets", "splits", "formats"):
-        m = importlib.import_module(f"{__name__}.{mod}")
-        if name in m.__all__:
-            return getattr(m, name)
+    if not name.startswith("_"):
+        for mod in ("datasets", "splits"):
+            m = importlib.import_module(f"{__name__}.{mod}")
+            if name in getattr(m, "__all__", vars(m)):
+                return getattr(m, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

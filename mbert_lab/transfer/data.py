@@ -33,7 +33,7 @@ from ..data.datasets import TRANSFER_SUITES as _TRANSFER_SUITES
 from .tasks import TASKS, PairExample, Task, TaskType, TokenExample
 
 # ----------------------------------------------------------------------------- readers
-# Thin adapters over mbert_lab.data.formats (which checks formats and reports file:line).
+# Thin adapters over mbert_lab.data.readers / datasets (which check formats and report file:line).
 
 
 def _exists(path: Path) -> Path:
@@ -124,7 +124,7 @@ def split_parallel_items(
     groups: Sequence[Any] | None = None,
 ) -> ParallelSplit:
     """Split item indices ``0..n_items-1`` into disjoint train / eval halves
-    (:func:`mbert_lab.data.formats.parallel_item_split`, checked again here for leaks).
+    (:func:`mbert_lab.data.splits.parallel_item_split`, checked again here for leaks).
 
     ``groups``: one key per item (e.g. the English premise); items of one group always fall
     on the same side. The split depends only on ``seed`` (not on the training seed), so all
