@@ -259,3 +259,21 @@ def test_extract_file_line_rule(tmp_path, tiny_encoder):
     rb = extract(RepresentationsConfig(file=str(messy), pretokenized=True, layers="1", outputs="word", cache=False), encoder=tiny_encoder)
     assert ra.tokens == rb.tokens
     np.testing.assert_allclose(ra.arrays()["word_L1"], rb.arrays()["word_L1"])
+
+
+def test_align_input_line_rule_no_phantom_word(tmp_path, tiny_encoder):
+    """A BOM followed by a space, CRLF and a lone CR give the same words and links as a clean
+    file (the BOM used to become a phantom first word and shift every source index)."""
+    from mbert_lab.studies.alignment import AlignConfig, align
+
+    clean_src, clean_tgt = tmp_path / "c.src", tmp_path / "c.tgt"
+    clean_src.write_text("a b c\nd e\n", encoding="utf-8")
+    clean_tgt.write_text("a c b\ne d\n", encoding="utf-8")
+    messy_src, messy_tgt = tmp_path / "m.src", tmp_path / "m.tgt"
+    messy_src.write_bytes(b"\xef\xbb\xbf a b c\r\nd e\r")
+    messy_tgt.write_bytes(b"a c b\rd e\n".replace(b"d e", b"e d"))
+    kw = dict(layers=2, cache=False)
+    a = align(AlignConfig(src_file=str(clean_src), tgt_file=str(clean_tgt), **kw), encoder=tiny_encoder)
+    b = align(AlignConfig(src_file=str(messy_src), tgt_file=str(messy_tgt), **kw), encoder=tiny_encoder)
+    assert [p.src for p in b.pairs] == [p.src for p in a.pairs] == [("a", "b", "c"), ("d", "e")]
+    assert b.pharaoh_lines() == a.pharaoh_lines()
