@@ -505,6 +505,21 @@ def masakhaner_languages(
     return sorted({x for v in versions for x in _values(f"masakhaner-{v}", "lang", root, True)})
 
 
+def _masakhaner_versions_of(lang: str, root: PathLike | None, *, card: bool) -> list[str]:
+    """The MasakhaNER versions with ``lang``: among the files on disk (``card=False``) or on
+    disk plus what the cards list (``card=True``)."""
+    out = []
+    for v in MASAKHANER_VERSIONS:
+        name = f"masakhaner-{v}"
+        try:
+            code = dataset_code(name, lang, root)
+        except ConfigError:
+            continue
+        if code in _values(name, "lang", root, card):
+            out.append(v)
+    return out
+
+
 def masakhaner_version(
     lang: str, version: str | None = None, root: PathLike | None = None
 ) -> str:
@@ -514,17 +529,8 @@ def masakhaner_version(
     a language only a card lists (files not fetched yet) picks that card's version."""
     if version is not None and version not in MASAKHANER_VERSIONS:
         raise choice_error("MasakhaNER version", version, MASAKHANER_VERSIONS)
-    have, on_disk = [], []
-    for v in MASAKHANER_VERSIONS:
-        name = f"masakhaner-{v}"
-        try:
-            code = dataset_code(name, lang, root)
-        except ConfigError:
-            continue
-        if code in _values(name, "lang", root, True):
-            have.append(v)
-        if code in _values(name, "lang", root, False):
-            on_disk.append(v)
+    have = _masakhaner_versions_of(lang, root, card=True)
+    on_disk = _masakhaner_versions_of(lang, root, card=False)
     if version is not None:
         if version not in have:
             raise DataMissingError(
@@ -864,15 +870,7 @@ def transfer_eval_file(
 
 
 def _masakhaner_on_disk(lang: str, version: str | None, root) -> str:
-    versions = []
-    for v in MASAKHANER_VERSIONS:
-        name = f"masakhaner-{v}"
-        try:
-            code = dataset_code(name, lang, root)
-        except ConfigError:
-            continue
-        if code in _values(name, "lang", root, False):
-            versions.append(v)
+    versions = _masakhaner_versions_of(lang, root, card=False)
     if not versions:
         check_language("masakhaner-v2", lang, root)  # an unknown code: the unknown-language error
         raise DataMissingError(
