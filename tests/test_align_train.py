@@ -31,7 +31,7 @@ def pairs_file(tmp_path):
 def _cfg(pairs_file, out, **kw):
     from mbert_lab.studies.align_train import AlignTrainConfig
 
-    base = dict(parallel=(str(pairs_file),), out=str(out), layers=2, steps=4, batch_size=3, gold=(),
+    base = dict(parallel=(str(pairs_file),), train_dir=str(out), layers=2, steps=4, batch_size=3, gold=(),
                 eval_every=0, save_every=2, objectives=("so", "co", "psi"), lr=1e-3)
     base.update(kw)
     return AlignTrainConfig(**base)
@@ -204,7 +204,7 @@ def test_config_validation(tmp_path, pairs_file, tiny_encoder):
     from mbert_lab.studies.align_train import AlignTrainConfig, align_train
 
     with pytest.raises(ConfigError, match="parallel / tatoeba / embedded"):
-        AlignTrainConfig(out=str(tmp_path))
+        AlignTrainConfig(train_dir=str(tmp_path))
     with pytest.raises(ConfigError, match="one layer"):
         _cfg(pairs_file, tmp_path, layers="all")
     with pytest.raises(ConfigError, match="objectives"):
@@ -251,7 +251,7 @@ def test_example_study_file_runs(tmp_path, monkeypatch):
     monkeypatch.setitem(studies.STUDIES, "align_train", "mbert_lab.studies.align_train:AlignTrainConfig:align_train")
     repo = Path(__file__).resolve().parent.parent
     [declared] = load_study_file(repo / "examples" / "align_train.toml")
-    cfg = declared.config.replace(out=str(tmp_path / "run"))
+    cfg = declared.config.replace(train_dir=str(tmp_path / "run"))
     _, fn = studies.get_study("align_train")
     r = fn(cfg)
     assert r.n_pairs == 16 and r.steps == 2 and [g.gold for g in r.before] == ["en-fr"]

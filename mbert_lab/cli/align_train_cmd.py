@@ -78,7 +78,7 @@ def train_config(args: argparse.Namespace) -> Any:
         threshold=args.threshold, temperature=args.temperature, dropout=args.dropout, seed=args.seed,
         save_every=args.save_every, resume=not args.no_resume, gold=gold, gold_limit=args.gold_limit,
         eval_methods=split_list(args.eval_methods), eval_every=args.eval_every, select=args.select,
-        out=args.out, **model_fields(args),
+        train_dir=args.out, **model_fields(args),
     )
 
 

@@ -5,10 +5,10 @@ on the seeded dev halves, figures on the test halves, as ``align_eval``), and wr
 checkpoint folder that every command loads with ``--model DIR``.
 
 >>> import mbert_lab.studies.align_train as at                                  # doctest: +SKIP
->>> r = at.align_train(at.AlignTrainConfig(tatoeba=["de", "fr"], out="runs/at"))  # doctest: +SKIP
+>>> r = at.align_train(at.AlignTrainConfig(tatoeba=["de", "fr"], train_dir="runs/at"))  # doctest: +SKIP
 >>> [(a.gold, a.test_aer) for a in r.after]                                      # doctest: +SKIP
 
-Files under ``out``: ``checkpoint/`` (the model folder, sha256 manifest, verified on load),
+Files under ``train_dir``: ``checkpoint/`` (the model folder, sha256 manifest, verified on load),
 ``resume/`` (the last saved step: weights, optimiser and RNG state; a killed run started again
 with the same config continues from there and ends with a bitwise-identical checkpoint at the
 same thread count).
@@ -53,13 +53,13 @@ class AlignTrainConfig(EncoderOptions):
     (softmax threshold of the SO targets and of the checkpoint), ``temperature`` (PSI),
     ``dropout``, ``seed``. Evaluation: ``gold`` sets (empty: none), ``gold_limit`` pairs per set,
     ``eval_every`` steps (0: before and after only), ``select`` the step with the best mean dev
-    AER or the last. ``save_every``: resume points. ``resume``: continue a killed run in ``out``."""
+    AER or the last. ``save_every``: resume points. ``resume``: continue a killed run in ``train_dir``."""
 
     study = "align_train"
     layers: Any = 8
     batch_size: int = 8
     max_length: int | None = 64
-    out: str = ""
+    train_dir: str = ""
     parallel: tuple[str, ...] = ()
     tatoeba: tuple[str, ...] = ()
     embedded: tuple[str, ...] = ()
@@ -108,9 +108,9 @@ class AlignTrainConfig(EncoderOptions):
             raise ConfigError("parallel: one 'src ||| tgt' file or two line-aligned files")
         for f in self.parallel:
             check_input_file("parallel", f)
-        if not self.out:
-            raise ConfigError("out: give the folder for the checkpoint and the resume state")
-        check_output_dir("out", self.out)
+        if not self.train_dir:
+            raise ConfigError("train_dir: give the folder for the checkpoint and the resume state")
+        check_output_dir("train_dir", self.train_dir)
         check_count("pairs_per_lang", self.pairs_per_lang)
         if not self.objectives:
             raise ConfigError("objectives: give at least one of so, co, psi")
@@ -339,8 +339,8 @@ def _skipped(config: AlignTrainConfig, enc: Any) -> tuple[tuple[str, ...], tuple
 def align_train(config: AlignTrainConfig, *, encoder: Any = None, store: Any = None,
                 on_step: Any = None) -> AlignTrainResult:
     """Read the data (refusing gold sentences), score the base model, train (resuming from
-    ``out/resume`` when a run of the same config was stopped), choose the checkpoint step on the
-    dev halves, write ``out/checkpoint`` and score it. ``on_step(step)``: called after each step."""
+    ``train_dir/resume`` when a run of the same config was stopped), choose the checkpoint step on the
+    dev halves, write ``train_dir/checkpoint`` and score it. ``on_step(step)``: called after each step."""
     import time
 
     from ..training.align_loop import train
@@ -364,18 +364,18 @@ def align_train(config: AlignTrainConfig, *, encoder: Any = None, store: Any = N
                             n_pairs=len(pairs), steps=config.steps, resumed_from=run.resumed_from,
                             chosen_step=run.chosen_step, chosen_on=run.chosen_on, method=method,
                             threshold=float(config.threshold), curve=tuple(run.curve), before=before, after=after,
-                            checkpoint=str(checkpoint_dir(config.out)), wall_s=round(wall, 3),
+                            checkpoint=str(checkpoint_dir(config.train_dir)), wall_s=round(wall, 3),
                             pairs_per_s=round(run.pairs_per_s, 3))
 
 
 def write_checkpoint(config: AlignTrainConfig, enc: Any, run: Any, objectives: tuple[str, ...],
                      sources: list[DataSource], method: str) -> Path:
-    """``out/checkpoint``: the trained model folder with what made it (no times: a resumed run
+    """``train_dir/checkpoint``: the trained model folder with what made it (no times: a resumed run
     writes the same bytes)."""
     from ..models.checkpoint import save_checkpoint
 
     base = {"model_id": enc.model_id, "revision": enc.revision, "weights_sha256": enc.weights_sha256}
-    training = {k: v for k, v in config.to_dict().items() if k not in ("out", "threads", "device", "resume", "cache")}
+    training = {k: v for k, v in config.to_dict().items() if k not in ("train_dir", "threads", "device", "resume", "cache")}
     meta = {"format": "mbert-lab-align-train/1", "base_model": base, "layer": config.layer, "method": method,
             "softmax_threshold": float(config.threshold), "objectives": list(objectives),
             "chosen_step": run.chosen_step, "chosen_on": run.chosen_on, "fingerprint": run.fingerprint,
@@ -383,7 +383,7 @@ def write_checkpoint(config: AlignTrainConfig, enc: Any, run: Any, objectives: t
                      for s in sources], "training": training}
     extra = {"kind": "align_train", "layer": config.layer, "method": method,
              "softmax_threshold": float(config.threshold), "base_model": base}
-    return save_checkpoint(checkpoint_dir(config.out), enc.model, enc.tokenizer, "align_train.json", meta, extra)
+    return save_checkpoint(checkpoint_dir(config.train_dir), enc.model, enc.tokenizer, "align_train.json", meta, extra)
 
 
 def _dataset(s: DataSource) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import ConfigError, InputError
 
-UNTRAINED = ("out", "threads", "device", "resume", "cache")
+UNTRAINED = ("train_dir", "threads", "device", "resume", "cache")
 
 
 @dataclass
@@ -164,8 +164,8 @@ def load_state(rdir: Path, run: TrainRun, params: list[tuple[str, Any]], opt: An
 
     state = json.loads((rdir / "state.json").read_text(encoding="utf-8"))
     if state.get("fingerprint") != run.fingerprint:
-        raise InputError("out: holds the resume state of a different run (config, model or data changed); "
-                         "use another out or resume = false", rdir)
+        raise InputError("train_dir: holds the resume state of a different run (config, model or data changed); "
+                         "use another train_dir (--out) or resume = false", rdir)
     w = load_file(str(rdir / "weights.safetensors"))
     with torch.no_grad():
         for n, p in params:
@@ -214,7 +214,7 @@ def train(config: Any, enc: Any, pairs: list[tuple[str, str]], objectives: tuple
     params = trainable_params(enc.model, config.layer, config.frozen_layers)
     torch.manual_seed(config.seed)
     opt = torch.optim.AdamW([p for _, p in params], lr=config.lr, weight_decay=0.0)
-    rdir = Path(config.out).expanduser() / "resume"
+    rdir = Path(config.train_dir).expanduser() / "resume"
     start = 0
     if rdir.exists() and not config.resume:
         shutil.rmtree(rdir)
@@ -249,7 +249,7 @@ def train(config: Any, enc: Any, pairs: list[tuple[str, str]], objectives: tuple
     run.pairs_per_s = done / max(time.perf_counter() - t0, 1e-9)
     _choose(config, run, params)
     enc.model.eval()
-    checkpoint_dir(config.out)  # (the study writes it once the method is chosen)
+    checkpoint_dir(config.train_dir)  # (the study writes it once the method is chosen)
     return run
 
 
