@@ -346,6 +346,10 @@ def align_train(config: AlignTrainConfig, *, encoder: Any = None, store: Any = N
     from ..training.align_loop import train
 
     pairs, sources = load_training_pairs(config)
+    if encoder is None:
+        import torch
+
+        torch.manual_seed(config.seed)  # weights a folder lacks (e.g. a pooler) are initialised alike
     enc = resolve_encoder(config, encoder)
     layer = config.layer
     if layer > enc.num_layers or layer < 1:
