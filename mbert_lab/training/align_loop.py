@@ -208,7 +208,7 @@ def train(config: Any, enc: Any, pairs: list[tuple[str, str]], objectives: tuple
     import torch
     from tqdm.auto import tqdm
 
-    from ..studies.align_train import CurvePoint, checkpoint_dir, mean_dev
+    from ..studies.align_train import CurvePoint, mean_dev
 
     run = TrainRun(enc, fingerprint(config, enc, pairs))
     params = trainable_params(enc.model, config.layer, config.frozen_layers)
@@ -249,8 +249,7 @@ def train(config: Any, enc: Any, pairs: list[tuple[str, str]], objectives: tuple
     run.pairs_per_s = done / max(time.perf_counter() - t0, 1e-9)
     _choose(config, run, params)
     enc.model.eval()
-    checkpoint_dir(config.train_dir)  # (the study writes it once the method is chosen)
-    return run
+    return run  # the study writes the checkpoint once the method is chosen
 
 
 def _choose(config: Any, run: TrainRun, params: list[tuple[str, Any]]) -> None:
