@@ -302,6 +302,10 @@ def load_encoder(
     import torch
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+    if local.is_dir():
+        from .checkpoint import verify_checkpoint
+
+        verify_checkpoint(local)  # a training checkpoint's files must match its sha256 manifest
     manifest = _read_manifest(local)
     model_kw: dict[str, Any] = {}
     if manifest is not None and manifest.get("has_pooler") is False:

@@ -161,6 +161,17 @@ class AlignConfig(AlignOptions):
         return read_parallel_files(self.src_file, self.tgt_file, tok)  # type: ignore[arg-type]
 
 
+def _trained_layer_default(config: AlignOptions) -> Any:
+    """``layers`` as given, except when left at the default (8) for a checkpoint folder whose
+    manifest names the layer it was trained for (``align-train``): then that layer."""
+    if config.layers != (8,):
+        return config.layers
+    from ..models.checkpoint import checkpoint_layer
+
+    layer = checkpoint_layer(config.model)
+    return config.layers if layer is None else (layer,)
+
+
 def _layers_text(spec: Any) -> str:
     return spec if isinstance(spec, str) else ",".join(map(str, spec))
 
@@ -438,7 +449,7 @@ def align(config: AlignConfig, *, encoder: Any = None, store: Any = None) -> Ali
     if bad:
         raise ConfigError(f"heatmaps: pair {bad[0]} does not exist; pairs are numbered 1..{len(data)}")
     enc = resolve_encoder(config, encoder)
-    layer = resolve_layers(config.layers, enc.num_layers)[0]
+    layer = resolve_layers(_trained_layer_default(config), enc.num_layers)[0]
     src, tgt = _encode(config, enc, store, data.src, data.tgt, (layer,))
     pairs, heat = _align_views(config, src, tgt, layer, data.where)
     datasets = [file_provenance(Path(data.files[0]).stem, data.files)] if data.files else []
@@ -787,7 +798,7 @@ def align_eval(config: AlignEvalConfig, *, encoder: Any = None, store: Any = Non
     if config.pred is not None:
         return _eval_predictions(config, sets[0])
     enc = resolve_encoder(config, encoder)
-    layers = resolve_layers(config.layers, enc.num_layers)
+    layers = resolve_layers(_trained_layer_default(config), enc.num_layers)
     rows: list[EvalRow] = []
     per: list[PairScore] = []
     best: list[BestLayer] = []

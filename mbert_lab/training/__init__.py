@@ -1,0 +1,1 @@
+"""Fine-tuning loops and losses (torch is imported inside the functions that need it)."""
