@@ -34,6 +34,7 @@ _STUDY_ENTRIES: dict[str, str] = {
     "build_index": "index_build",
     "search": "search",
     "transfer": "transfer",
+    "align_train": "align_train",
 }
 
 # Plain re-exports: name -> "module:attribute".

@@ -1,4 +1,4 @@
-"""``mbert-lab align-train`` (the command is registered by the lead in cli/__init__.py; these
+"""``mbert-lab align-train`` (registered in cli/__init__.py; these
 tests add it to COMMANDS themselves until then)."""
 
 from __future__ import annotations
@@ -14,11 +14,6 @@ from mbert_lab.cli import main
 
 PAIRS = [("The quick brown fox .", "Le renard brun rapide ."), ("I like green tea .", "J'aime le thé vert ."),
          ("Hello world !", "Bonjour le monde !"), ("the lazy dog", "le chien paresseux")]
-
-
-@pytest.fixture(autouse=True)
-def _registered(monkeypatch):
-    monkeypatch.setitem(cli.COMMANDS, "align-train", "mbert_lab.cli.align_train_cmd")
 
 
 @pytest.fixture
@@ -100,11 +95,7 @@ def test_cli_print_config_round_trips(tmp_path, pairs_file, capsys):
     assert code == 0, err
     f = tmp_path / "s.toml"
     f.write_text(out)
-    import pytest as _pytest
-
-    with _pytest.MonkeyPatch.context() as mp:
-        mp.setitem(studies.STUDIES, "align_train", "mbert_lab.studies.align_train:AlignTrainConfig:align_train")
-        [d] = load_study_file(f)
+    [d] = load_study_file(f)
     assert d.config.steps == 7 and d.config.objectives == ("so", "psi") and d.config.train_dir == str(tmp_path / "r")
     assert not (tmp_path / "r").exists()
 

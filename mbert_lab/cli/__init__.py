@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "neighbours": "mbert_lab.cli.neighbours_cmd",
     "model": "mbert_lab.cli.model_cmd",
     "align": "mbert_lab.cli.align_cmd",  # also registers align-eval
+    "align-train": "mbert_lab.cli.align_train_cmd",
     "vocab": "mbert_lab.cli.vocab_cmd",
     "transfer": "mbert_lab.cli.transfer_cmd",
     "run": "mbert_lab.cli.run_cmd",

@@ -26,6 +26,7 @@ STUDIES: dict[str, str] = {
     "index_build": "mbert_lab.studies.retrieval:IndexBuildConfig:build_index",
     "search": "mbert_lab.studies.retrieval:SearchConfig:search",
     "transfer": "mbert_lab.studies.transfer:TransferConfig:transfer",
+    "align_train": "mbert_lab.studies.align_train:AlignTrainConfig:align_train",
 }
 
 
