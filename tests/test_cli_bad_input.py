@@ -40,6 +40,8 @@ def _samples(d: Path) -> None:
     (d / "scores.csv").write_text("lang,score\nde,88.5\nfr,88.2\n", encoding="utf-8")
     (d / "blank.tsv").write_text("de\tHallo.\n\nfr\tSalut.\n", encoding="utf-8")
     (d / "latin1.tsv").write_bytes(b"de\tcaf\xe9\n")
+    gold = (Path(os.environ.get("MBERT_LAB_DATA", "")) / "word-alignment" / "enfr.src-tgt").read_text(encoding="utf-8")
+    (d / "leak.src-tgt").write_text(gold.splitlines()[3] + "\n", encoding="utf-8")  # a gold test pair
     (d / "folder").mkdir(exist_ok=True)
     (d / "study.toml").write_text('[[study]]\nstudy = "extract"\ntexts = ["a"]\nbatch_size = 0\n', encoding="utf-8")
     (d / "typo.toml").write_text('[[study]]\nstudy = "extract"\ntexts = ["a"]\nlayer = 3\n', encoding="utf-8")
@@ -274,6 +276,30 @@ SPECIFIC: list[tuple[str, list[str], str]] = [
     ("tr-out-unwritable", ["transfer", "--task", "pos", "--out", "/proc/mbert-lab/t"], "/proc is not writable"),
     ("tr-out-is-file", ["transfer", "--task", "pos", "--out", "{d}/afile"], "exists and is not a folder"),
     ("tr-old-flag", ["transfer", "--task", "pos", "--eval-layers", "8", "--out", "{o}/t"], "--eval-layers is gone"),
+    # align-train
+    ("at-no-data", ["align-train", "--out", "{o}/at"], "give the parallel data"),
+    ("at-parallel-missing", ["align-train", "--parallel", "{d}/nope.src-tgt", "--out", "{o}/at"], "nope.src-tgt"),
+    ("at-parallel-folder", ["align-train", "--parallel", "{d}/folder", "--out", "{o}/at"], "is a folder"),
+    ("at-parallel-three", ["align-train", "--parallel", "{d}/a.en", "{d}/a.fr", "{d}/good.txt", "--out", "{o}/at"], "parallel"),
+    ("at-tatoeba-unknown", ["align-train", "--tatoeba", "de,zzz", "--out", "{o}/at"], "zzz"),
+    ("at-embedded-unknown", ["align-train", "--embedded", "xx", "--out", "{o}/at"], "xx"),
+    ("at-steps-0", ["align-train", "--tatoeba", "de", "--steps", "0", "--out", "{o}/at"], "steps"),
+    ("at-lr-0", ["align-train", "--tatoeba", "de", "--lr", "0", "--out", "{o}/at"], "lr"),
+    ("at-pairs-per-lang-neg", ["align-train", "--tatoeba", "de", "--pairs-per-lang", "-1", "--out", "{o}/at"], "pairs_per_lang"),
+    ("at-objectives", ["align-train", "--tatoeba", "de", "--objectives", "so,mlm2", "--out", "{o}/at"], "mlm2"),
+    ("at-threshold", ["align-train", "--tatoeba", "de", "--threshold", "1.5", "--out", "{o}/at"], "threshold"),
+    ("at-temperature", ["align-train", "--tatoeba", "de", "--temperature", "0", "--out", "{o}/at"], "temperature"),
+    ("at-save-every-0", ["align-train", "--tatoeba", "de", "--save-every", "0", "--out", "{o}/at"], "save_every"),
+    ("at-eval-every-neg", ["align-train", "--tatoeba", "de", "--eval-every", "-1", "--out", "{o}/at"], "eval_every"),
+    ("at-gold-unknown", ["align-train", "--tatoeba", "de", "--gold", "en-xx", "--out", "{o}/at"], "en-xx"),
+    ("at-gold-limit-0", ["align-train", "--tatoeba", "de", "--gold-limit", "0", "--out", "{o}/at"], "gold_limit"),
+    ("at-select", ["align-train", "--tatoeba", "de", "--select", "first", "--out", "{o}/at"], "argument --select"),
+    ("at-layers-many", ["align-train", "--tatoeba", "de", "--layers", "7,8", "--out", "{o}/at"], "layers"),
+    ("at-dtype", ["align-train", "--tatoeba", "de", "--dtype", "bf16", "--out", "{o}/at"], "dtype"),
+    ("at-frozen", ["align-train", "--tatoeba", "de", "--frozen-layers", "x", "--out", "{o}/at"], "frozen"),
+    ("at-gold-leak", ["align-train", "--parallel", "{d}/leak.src-tgt", "--out", "{o}/at"], "leak.src-tgt:1"),
+    ("at-out-unwritable", ["align-train", "--tatoeba", "de", "--out", "/proc/mbert-lab/at"], "/proc is not writable"),
+    ("at-out-is-file", ["align-train", "--tatoeba", "de", "--out", "{d}/afile"], "not a folder"),
     ("unknown-command", ["alignn"], "invalid choice: 'alignn'"),
     ("unknown-option", ["extract", "--text", "a", "--out", "{o}/v.npz", "--layerz", "8"], "unrecognized arguments: --layerz 8"),
 ]

@@ -102,6 +102,8 @@ class AlignTrainConfig(EncoderOptions):
         super().validate()
         if self.single_layer is None:
             raise ConfigError("layers: align_train trains one layer (e.g. 8)")
+        if self.dtype != "fp32":
+            raise ConfigError(f"dtype: {self.dtype}: alignment fine-tuning trains and evaluates in fp32")
         if not (self.parallel or self.tatoeba or self.embedded):
             raise ConfigError("parallel / tatoeba / embedded: give the parallel data to train on")
         if len(self.parallel) > 2:
@@ -306,7 +308,8 @@ def evaluate(config: AlignTrainConfig, enc: Any, tag: str, store: Any = None) ->
                           methods=config.eval_methods, gold=config.gold, limit=config.gold_limit,
                           dev_fraction=config.dev_fraction, seed=config.seed, batch_size=32,
                           max_length=None, device=config.device, threads=config.threads,
-                          cache=config.cache and tag == "base", softmax_threshold=config.threshold)
+                          cache=config.cache and tag == "base", store_dtype=config.store_dtype,
+                          softmax_threshold=config.threshold)
     view = enc if tag == "base" else dataclasses.replace(enc, weights_sha256=f"{enc.weights_sha256}+{tag}")
     res = align_eval(cfg, encoder=view, store=store if tag == "base" else None)
     return tuple(GoldAER(b.gold, b.method, b.layer, b.dev_aer, b.test.aer, b.dev_pairs, b.test.pairs)
