@@ -70,6 +70,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("demo-max-pairs-neg", ["demo", "--out", "{o}/demo", "--max-pairs", "-5"], "max_pairs"),
     ("demo-unknown-language", ["demo", "--out", "{o}/demo", "--languages", "de,zz"], "unknown demo language 'zz'"),
     ("demo-unknown-section", ["demo", "--out", "{o}/demo", "--sections", "vocab"], "unknown demo section 'vocab'"),
+    ("demo-device", ["demo", "--out", "{o}/demo", "--device", "cuda"], "device: 'cuda' asked for"),
+    ("demo-threads-0", ["demo", "--out", "{o}/demo", "--threads", "0"], "threads"),
     ("demo-out-is-file", ["demo", "--out", "{d}/afile"], "exists and is not a folder"),
     ("demo-out-unwritable", ["demo", "--out", "/proc/mbert-lab/demo"], "/proc is not writable"),
     # --- run (study files)

@@ -26,6 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-pairs", type=int, default=200, help="sentence pairs per language, >= 10 (default 200)")
     p.add_argument("--sections", default=None, help="comma-separated subset of sections")
     p.add_argument("--no-cache", action="store_true", help="do not use the vector store")
+    p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N or mps (default: cpu)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.set_defaults(func=run)
 
 
@@ -41,5 +43,7 @@ def run(args: argparse.Namespace) -> int:
         max_pairs=args.max_pairs,
         sections=sections,
         use_cache=not args.no_cache,
+        device=args.device,
+        threads=args.threads,
     )
     return 0

@@ -84,14 +84,18 @@ def run_demo(
     max_pairs: int = 200,
     sections: Sequence[str] | None = None,
     use_cache: bool = True,
+    device: str = "cpu",
+    threads: int | None = None,
 ) -> dict[str, Any]:
     from ..data.embedded import load_embedded_corpus
     from ..encode import default_store
     from ..errors import DataMissingError, choice_error
     from ..models.registry import load_encoder
-    from ..studies.base import check_count, check_output_dir
+    from ..studies.base import check_count, check_device, check_output_dir, set_threads
 
     check_count("max_pairs", max_pairs, minimum=10)  # fewer pairs give no usable statistics
+    check_count("threads", threads, maximum=1024, allow_none=True)
+    check_device(device)
     check_output_dir("out", out)
     out = Path(out)
     names = [n for n, _ in SECTIONS]
@@ -104,7 +108,8 @@ def run_demo(
     if missing or not languages:
         raise choice_error("demo language", missing[0] if missing else "", corpus.languages)
     print(f"[demo] loading model '{model}' (the offline model is built on first use)...", flush=True)
-    encoder = load_encoder(model)
+    set_threads(threads)
+    encoder = load_encoder(model, device=device)
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(
         encoder=encoder,

@@ -292,7 +292,7 @@ def encode_pairs(encoder: Any, src: Sequence[Any], tgt: Sequence[Any], layers: S
 def _encode(config: EncoderOptions, enc: Any, store: Any, src: Sequence[Any], tgt: Sequence[Any],
             layers: Sequence[int]) -> tuple[Any, Any]:
     return encode_pairs(enc, src, tgt, layers, store=resolve_store(config, store), batch_size=config.batch_size,
-                        max_length=config.max_length, device=config.device, dtype=config.dtype,
+                        max_length=config.max_length, device=None, dtype=config.dtype,
                         store_dtype=config.store_dtype)
 
 

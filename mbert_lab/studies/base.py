@@ -432,7 +432,9 @@ def make_extractor(cfg: EncoderOptions, encoder: Any, store: Any, layers: Sequen
     kw = {"dtype": cfg.dtype, "store_dtype": cfg.store_dtype, **kw}
     ec = ExtractConfig(layers=tuple(layers), outputs=tuple(outputs), batch_size=cfg.batch_size,
                        max_length=cfg.max_length, **kw)
-    return Extractor(encoder, ec, store=store, device=cfg.device, progress=progress)
+    # the device the encoder's weights are on (resolve_encoder put them on cfg.device; an encoder
+    # passed in by the caller keeps its own)
+    return Extractor(encoder, ec, store=store, device=None, progress=progress)
 
 
 def make_provenance(cfg: StudyConfig, *, encoder: Any = None, layers: Sequence[int] = (),

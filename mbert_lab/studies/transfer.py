@@ -676,7 +676,7 @@ def _vector_fn(config: TransferConfig, data: Any, enc: Any, store: Any, layers: 
     ec = ExtractConfig(layers=tuple(layers), outputs=("word",) if token else ("sentence",),
                        word_pooling=config.word_pooling, batch_size=config.eval_batch_size,
                        max_length=config.eval_max_length, dtype=config.dtype, store_dtype=config.store_dtype)
-    ex = Extractor(enc, ec, store=store, device=config.device, progress=config.progress)
+    ex = Extractor(enc, ec, store=store, device=None, progress=config.progress)  # the encoder's own device
 
     def vectors(examples: list[Any], desc: str) -> dict[int, Any]:
         if token:
