@@ -128,6 +128,9 @@ def _make_samples(d: Path, data: Path) -> None:
     w("corpus.fr", [p.split(" ||| ")[1] for p in pairs])
     w("data.src-tgt", pairs)
     w("raw.en", de_en[:10])
+    w("train.src-tgt", [f"{e} ||| {x}" for e, x in zip(de_en[:40], de[:40])])
+    w("train.en", de_en[:40])
+    w("train.fr", fr[:40])
     w("raw.de", de[:10])
     w("my.src-tgt", pairs)
     w("my.gold", _lines(wa / "enfr.gold", len(pairs)))  # links of the first 20 pairs

@@ -13,6 +13,7 @@ import hashlib
 import os
 import socket
 import time
+import types
 import zipfile
 from pathlib import Path
 
@@ -204,7 +205,11 @@ def test_local_folder_with_tilde_loads_and_a_missing_one_is_named(monkeypatch, f
 
 
 def test_the_connect_is_bounded_by_the_timeout(monkeypatch, fresh_probe):
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: time.sleep(30))
+    def hang(*a, **k):  # a connect that never answers in time (then succeeds, long after)
+        time.sleep(30)
+        return types.SimpleNamespace(close=lambda: None)
+
+    monkeypatch.setattr(socket, "create_connection", hang)
     t0 = time.monotonic()
     assert registry.hub_reachable(timeout=0.3) is False
     assert time.monotonic() - t0 < 2

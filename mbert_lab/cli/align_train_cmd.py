@@ -10,10 +10,10 @@ from .common import add_model_options, check_out, model_fields, print_config, sp
 
 EPILOG = """examples:
   # the recipe: Tatoeba pairs of many languages (<= 1000 each), SO+CO at layer 8, AER before/after
-  mbert-lab align-train --tatoeba de,fr,ro,ja,zh,es,it,ru --model offline --out runs/align8
+  mbert-lab align-train --tatoeba de,fr,ro,ja,zh,es,it,ru --model offline --out runs/align8   # [long]
   # your own parallel text: one 'src ||| tgt' file, or two line-aligned files
-  mbert-lab align-train --parallel train.src-tgt --steps 500 --out runs/mine
-  mbert-lab align-train --parallel train.en train.fr --objectives so,co,psi --out runs/enfr
+  mbert-lab align-train --parallel train.src-tgt --steps 500 --out runs/mine   # [long]
+  mbert-lab align-train --parallel train.en train.fr --objectives so,co,psi --out runs/enfr   # [long]
   # the embedded (Django) corpus, no gold evaluation
   mbert-lab align-train --embedded de,fr --gold none --steps 50 --out runs/django
 
