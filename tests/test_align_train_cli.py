@@ -113,6 +113,6 @@ def test_cli_help_examples_parse_and_validate(tmp_path, monkeypatch):
     for line in EPILOG.replace("\\\n", " ").splitlines():
         line = line.strip()
         if line.startswith("mbert-lab "):
-            train_config(parser.parse_args(shlex.split(line)[1:]))
+            train_config(parser.parse_args(shlex.split(line, comments=True)[1:]))
             n += 1
     assert n == 4
