@@ -65,21 +65,11 @@ def verify_model_dir(d: str | Path) -> dict[str, Any]:
     d = Path(d)
     if not d.is_dir():
         raise InputError("checkpoint: no such folder" if not d.exists() else "checkpoint: expected a folder", d)
-    man = d / MANIFEST
-    if not man.is_file():
+    if not (d / MANIFEST).is_file():
         raise InputError(f"checkpoint: no {MANIFEST} (not a folder written by `mbert-lab transfer train`)", d)
-    try:
-        files = json.loads(man.read_text(encoding="utf-8"))["files"]
-    except (ValueError, KeyError, TypeError) as e:
-        raise InputError(f"checkpoint: unreadable manifest ({e})", man) from None
-    present = {p.relative_to(d).as_posix() for p in d.rglob("*") if p.is_file()} - {MANIFEST}
-    for name in sorted(set(files) - present):
-        raise InputError(f"checkpoint: file listed in the manifest is missing: {name}", d)
-    for name in sorted(present - set(files)):
-        raise InputError(f"checkpoint: file not in the manifest: {name}", d / name)
-    for name, digest in files.items():
-        if sha256_file(d / name) != digest:
-            raise InputError("checkpoint: sha256 does not match the manifest (file changed or corrupt)", d / name)
+    from ..models.checkpoint import verify_checkpoint
+
+    verify_checkpoint(d)  # every file present with its sha256, nothing extra
     return json.loads((d / META).read_text(encoding="utf-8"))
 
 
