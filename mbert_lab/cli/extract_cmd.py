@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 
 from .common import add_model_options, check_out, model_fields, print_config, split_list, with_command
+from .ray_options import add_ray_options, ray_fields
 
 EXAMPLES = """examples:
   mbert-lab extract --text "Hello world." --text "Hallo Welt." --layers 4,8 --out vec.npz
   mbert-lab extract --file sentences.txt --layers all --outputs sentence,word --out vec.npz
   mbert-lab extract --file tokens.txt --pretokenized --outputs word --layers 8 --out words.npz
+  mbert-lab extract --file sentences.txt --layers 8 --ray --ray-workers 2 --threads 1 --out vec.npz   # [long]
 
 Writes OUT (.npz: sentence_{mean,cls,mean_all}_L<layer>, word_L<layer>/subword_L<layer> with
 <kind>_offsets) and OUT with .json (provenance, tokens). One text per line; a blank line is an
@@ -32,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--word-pooling", default="mean", help="mean or first subword (default: mean)")
     p.add_argument("--out", required=True, help="output .npz path")
     add_model_options(p, layers_default="all")
+    add_ray_options(p)
     p.set_defaults(func=run)
 
 
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = RepresentationsConfig(
         texts=tuple(args.text or ()), file=args.file, pretokenized=args.pretokenized,
-        outputs=split_list(args.outputs), word_pooling=args.word_pooling, **model_fields(args),
+        outputs=split_list(args.outputs), word_pooling=args.word_pooling, **ray_fields(args), **model_fields(args),
     )
     if print_config(args, cfg):
         return 0

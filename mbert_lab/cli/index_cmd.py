@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from .common import add_model_options, check_out, model_fields, print_config, with_command
+from .ray_options import add_ray_options, ray_fields
 
 EPILOG = """examples:
   # index every Tatoeba sentence of three languages and their English sides (layer 12)
@@ -21,6 +22,9 @@ EPILOG = """examples:
   # margin-based mining between two files; with gold pairs the threshold is chosen on a dev split
   mbert-lab index mine --src de.txt --tgt en.txt --src-lang de --tgt-lang en --out pairs.tsv
   mbert-lab index mine --src de.tsv --tgt en.tsv --with-ids --gold gold.tsv --out pairs.tsv
+  # the same on Ray: --ray alone starts a local cluster; or join one: --ray HOST:PORT
+  mbert-lab index build --input sents.tsv --ray --ray-workers 2 --threads 1 --out results/index/mine   # [long]
+  mbert-lab index mine --src de.txt --tgt en.txt --ray 10.0.0.5:6379 --out pairs.tsv   # [long]
   # evaluations (results under results/retrieval/)
   mbert-lab index eval tatoeba --langs de,fr,zh --layers 8,12   # [long]
   mbert-lab index eval bli --pair de-en --layers 12   # [long]
@@ -72,6 +76,7 @@ def add_build_parser(b: argparse.ArgumentParser) -> None:
     b.add_argument("--append", action="store_true",
                    help="add the input's vectors to the existing index at --out (same model, layer, unit)")
     add_model_options(b, layers_default="12")
+    add_ray_options(b)
     b.set_defaults(threads=2, func=run_build)
 
 
@@ -82,7 +87,7 @@ def run_build(args: argparse.Namespace) -> int:
     cfg = IndexBuildConfig(index=args.out, input=args.input, tatoeba=args.tatoeba, unit=args.unit,
                            transform=args.transform, key=args.key, memory=args.memory,
                            target_recall=args.target_recall, hold_out=args.hold_out, append=args.append,
-                           **model_fields(args))
+                           **ray_fields(args), **model_fields(args))
     if print_config(args, cfg):
         return 0
     r = build_index(cfg)
@@ -109,6 +114,7 @@ def add_mine_parser(m: argparse.ArgumentParser) -> None:
     m.add_argument("--out", required=True, help="TSV of mined pairs (score, src id, tgt id, src, tgt); "
                    "the result record goes next to it (.json)")
     add_model_options(m, layers_default="12")
+    add_ray_options(m)
     m.set_defaults(threads=2, func=run_mine)
 
 
@@ -142,7 +148,7 @@ def run_mine(args: argparse.Namespace) -> int:
     from ..studies.retrieval import MineConfig, mine
 
     cfg = MineConfig(with_ids=args.with_ids, src_lang=args.src_lang, tgt_lang=args.tgt_lang,
-                     threshold=_threshold(args.threshold), **mining_fields(args))
+                     threshold=_threshold(args.threshold), **ray_fields(args), **mining_fields(args))
     if print_config(args, cfg):
         return 0
     out = Path(args.out)

@@ -35,7 +35,9 @@ from .base import (
 @dataclass(frozen=True, kw_only=True)
 class RepresentationsConfig(EncoderOptions):
     """Vectors for ``texts`` (given inline) or ``file`` (one text per line; a blank line is
-    an error). ``pretokenized``: lines are words separated by ASCII spaces."""
+    an error). ``pretokenized``: lines are words separated by ASCII spaces. ``ray``: encode
+    on a Ray cluster (``'local'``, ``'auto'``, ``HOST:PORT``; :mod:`mbert_lab.distributed`)
+    with ``ray_workers`` model actors; the vectors are the same as without it."""
 
     study = "extract"
     texts: tuple[str, ...] = ()
@@ -43,6 +45,8 @@ class RepresentationsConfig(EncoderOptions):
     pretokenized: bool = False
     outputs: tuple[str, ...] = ("sentence",)
     word_pooling: str = "mean"
+    ray: str | None = None
+    ray_workers: int | None = None
 
     def normalise(self) -> None:
         super().normalise()
@@ -58,6 +62,9 @@ class RepresentationsConfig(EncoderOptions):
         check_input_file("file", self.file, allow_none=True)
         check_choices("outputs", self.outputs, OUTPUTS)
         check_choice("word_pooling", self.word_pooling, WORD_POOLINGS)
+        from ..distributed import check_ray_fields
+
+        check_ray_fields(self)
 
     def read_texts(self) -> list[Any]:
         from ..data.readers.text import read_sentences, split_ascii_space
@@ -118,9 +125,12 @@ def extract(config: RepresentationsConfig, *, encoder: Any = None, store: Any = 
     items = config.read_texts()
     enc = resolve_encoder(config, encoder)
     layers = resolve_layers(config.layers, enc.num_layers)
+    from ..distributed import extractor_for, session_for
+
     ex = make_extractor(config, enc, resolve_store(config, store), layers, config.outputs,
                         word_pooling=config.word_pooling)
-    corpus = ex.encode(items, pretokenized=config.pretokenized)
+    with session_for(config):
+        corpus = extractor_for(config, ex).encode(items, pretokenized=config.pretokenized)
     prov: Provenance = make_provenance(config, encoder=enc, layers=layers, pooling=config.word_pooling)
     return RepresentationsResult(
         provenance=prov,

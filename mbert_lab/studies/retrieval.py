@@ -199,6 +199,20 @@ def _layer_of(cfg: EncoderOptions, enc: Any) -> int:
     return resolve_layers(cfg.layers, enc.num_layers)[0]
 
 
+def _check_ray(cfg: Any) -> None:
+    from ..distributed import check_ray_fields
+
+    check_ray_fields(cfg)
+
+
+def _extractor(cfg: EncoderOptions, enc: Any, store: Any, layers: Sequence[int], outputs: Sequence[str],
+               progress: bool = True) -> Any:
+    """``make_extractor``, on Ray when the config says so (inside ``session_for(cfg)``)."""
+    from ..distributed import extractor_for
+
+    return extractor_for(cfg, make_extractor(cfg, enc, store, layers, outputs, progress=progress))
+
+
 def _set_faiss_threads(threads: int | None) -> None:
     if threads:
         from ..index.faiss_index import _faiss
@@ -668,11 +682,16 @@ def _mine_vectors(cfg: _MiningOptions, enc: Any, store: Any, stext: list[str], t
     from ..analyses import retrieval as R
 
     layer = _layer_of(cfg, enc)
-    ex = make_extractor(cfg, enc, resolve_store(cfg, store), (layer,), ("sentence",))
+    ex = _extractor(cfg, enc, resolve_store(cfg, store), (layer,), ("sentence",))
     x, y = ex.encode(stext).sentence(layer), ex.encode(ttext).sentence(layer)
     if cfg.transform == "center":
         x, y = R.center(x), R.center(y)
     _set_faiss_threads(cfg.threads)
+    if getattr(cfg, "ray", None) is not None:
+        from ..distributed.mining import mine_on_ray
+
+        return mine_on_ray(x, y, k=cfg.k, margin=cfg.margin, mode=cfg.mode, tasks=cfg.ray_workers,
+                           threads=cfg.threads or 1), layer
     return R.mine(x, y, k=cfg.k, margin=cfg.margin, mode=cfg.mode), layer
 
 
@@ -684,10 +703,13 @@ class MineConfig(_MiningOptions):
     study = "mine"
     gold: str | None = None
     threshold: Any = "auto"
+    ray: str | None = None
+    ray_workers: int | None = None
 
     def validate(self) -> None:
         super().validate()
         check_input_file("gold", self.gold, allow_none=True)
+        _check_ray(self)
         if self.threshold != "auto":
             check_float("threshold", self.threshold)
 
@@ -721,7 +743,10 @@ def mine(config: MineConfig, *, encoder: Any = None, store: Any = None) -> MineR
     (sid, stext), (tid, ttext) = _read_mining_inputs(config)
     gold = gold_indices(config.gold, sid, tid) if config.gold else None
     enc = resolve_encoder(config, encoder)
-    pairs, layer = _mine_vectors(config, enc, store, stext, ttext)
+    from ..distributed import session_for
+
+    with session_for(config):
+        pairs, layer = _mine_vectors(config, enc, store, stext, ttext)
     ev = evaluate_mining(pairs, gold, len(sid), config.dev_fraction, config.seed) if gold else None
     if config.threshold != "auto":
         thr, how = float(config.threshold), "given"
@@ -886,6 +911,8 @@ class IndexBuildConfig(EncoderOptions):
     target_recall: float | None = 0.95
     hold_out: int = 1000
     append: bool = False
+    ray: str | None = None
+    ray_workers: int | None = None
 
     def normalise(self) -> None:
         super().normalise()
@@ -910,6 +937,7 @@ class IndexBuildConfig(EncoderOptions):
             raise ConfigError(f"memory: expected a size like 4G or 512M, got {self.memory!r}") from None
         check_float("target_recall", self.target_recall, low=0.0, high=1.0, low_open=True, allow_none=True)
         check_count("hold_out", self.hold_out, minimum=0)
+        _check_ray(self)
         if self.append and not (Path(self.index) / "meta.json").is_file():
             raise InputError("index: append=true needs an existing index (no meta.json there)", self.index)
 
@@ -949,7 +977,7 @@ def word_vectors(cfg: EncoderOptions, enc: Any, store: Any, sentences: Sequence[
     """Every word occurrence's vector (mean of its pieces, as the extractor pools words)."""
     import numpy as np
 
-    corp = make_extractor(cfg, enc, store, (layer,), ("word",)).encode(list(sentences))
+    corp = _extractor(cfg, enc, store, (layer,), ("word",)).encode(list(sentences))
     words = [corp.words_text(i) for i in range(len(corp))]
     mat = corp.word_matrix(layer) if len(corp) else np.zeros((0, enc.hidden_size), np.float32)
     return words, mat
@@ -963,7 +991,7 @@ def index_vectors(cfg: IndexBuildConfig, enc: Any, store: Any, rows: list[tuple[
     from ..index.faiss_index import Item
 
     if cfg.unit == "sentence":
-        ex = make_extractor(cfg, enc, store, (layer,), ("sentence",))
+        ex = _extractor(cfg, enc, store, (layer,), ("sentence",))
         return ex.encode([r[2] for r in rows]).sentence(layer), [Item(*r) for r in rows]
     words, mat = word_vectors(cfg, enc, store, [r[2] for r in rows], layer)
     occ = [(rows[i][0], f"{rows[i][1]}:{j}", w) for i, ws in enumerate(words) for j, w in enumerate(ws)]
@@ -983,6 +1011,27 @@ def model_dict(enc: Any) -> dict[str, Any]:
     return dataclasses.asdict(enc.provenance)
 
 
+def _new_index(config: IndexBuildConfig, vecs: Any, items: list[Any], enc: Any, layer: int) -> Any:
+    """A new index over the vectors; with ``ray`` its rows are added by Ray tasks and merged."""
+    from ..index.faiss_index import VectorIndex
+
+    kw = dict(key=config.key, memory_budget=config.memory, model=model_dict(enc), layer=layer, unit=config.unit,
+              pooling="mean", transform=config.transform, threads=config.threads,
+              hold_out=min(config.hold_out, len(items) // 10), target_recall=config.target_recall)
+    if config.ray is not None:
+        import ray
+
+        from ..distributed.index import build_on_ray
+
+        threads = config.threads or 1
+        parts = config.ray_workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // threads)
+        idx = build_on_ray(vecs, items, parts=max(2, parts), **kw)
+    else:
+        idx = VectorIndex.build(vecs, items, **kw)
+    idx.meta.extra["source"] = f"tatoeba:{','.join(config.tatoeba)}" if config.tatoeba else str(config.input)
+    return idx
+
+
 def build_index(config: IndexBuildConfig, *, encoder: Any = None, store: Any = None) -> IndexBuildResult:
     """Build or extend the index at ``config.index`` (see :class:`IndexBuildConfig`)."""
     from ..index.faiss_index import VectorIndex
@@ -997,17 +1046,19 @@ def build_index(config: IndexBuildConfig, *, encoder: Any = None, store: Any = N
         if (old.meta.layer, old.meta.unit) != (layer, config.unit):
             raise InputError(f"the index holds layer {old.meta.layer} {old.meta.unit} vectors; append needs "
                              f"--layers {old.meta.layer} --unit {old.meta.unit}", path=config.index)
-    vecs, items = index_vectors(config, enc, resolve_store(config, store), rows, layer)
-    if old is not None:
-        idx, before = old, old.meta.ntotal
-        idx.add(vecs, items)
-    else:
-        idx, before = VectorIndex.build(
-            vecs, items, key=config.key, memory_budget=config.memory, model=model_dict(enc), layer=layer,
-            unit=config.unit, pooling="mean", transform=config.transform, threads=config.threads,
-            hold_out=min(config.hold_out, len(items) // 10), target_recall=config.target_recall), 0
-        idx.meta.extra["source"] = f"tatoeba:{','.join(config.tatoeba)}" if config.tatoeba else str(config.input)
+    from ..distributed import session_for
+
+    with session_for(config):
+        vecs, items = index_vectors(config, enc, resolve_store(config, store), rows, layer)
+        if old is not None:
+            idx, before = old, old.meta.ntotal
+            idx.add(vecs, items)
+        else:
+            idx, before = _new_index(config, vecs, items, enc, layer), 0
     idx.save(config.index)
+    from ..distributed.index import save_parts
+
+    save_parts(idx, config.index)  # Ray-built parts for sharded search; stale ones removed
     m = idx.meta
     prov = make_provenance(config, encoder=enc, layers=[layer], pooling="mean")
     return IndexBuildResult(provenance=prov, index=str(config.index), ntotal=m.ntotal, added=m.ntotal - before,

@@ -1,0 +1,192 @@
+"""Index building on Ray: train once on a sample, add row blocks into per-part indexes in
+parallel Ray tasks, merge the parts in order; and search the saved parts within a memory
+budget (:class:`ShardedIndex`).
+
+The build is :meth:`VectorIndex.build <mbert_lab.index.faiss_index.VectorIndex.build>`
+itself (same plan, same training sample, same held-out rows, same tuning), with its first
+``add`` (every row but the held-out ones) done by the tasks: each gets the trained, empty
+index and a contiguous block of rows, and returns its part; the driver merges the parts in
+block order (``merge_from``), so the inverted lists hold the rows in the order a single
+``add`` gives and searches return the same results. Kinds that FAISS cannot merge (HNSW)
+are added on the driver (``meta.extra['ray']['merged_parts'] == 1``).
+
+The parts are kept beside the index (``parts/part-00000.faiss`` ..., the held-out rows in
+the last part; ``parts/parts.json``: rows and sha256 of each): :class:`ShardedIndex` searches
+them a group at a time, each group's files within ``memory_budget`` bytes, and merges the
+top-k by score, for an index too large for one machine's memory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..index.faiss_index import VectorIndex, _faiss, parse_bytes, search_param_name
+
+PARTS_DIR = "parts"
+
+
+def _add_part(empty: bytes, xn: np.ndarray, threads: int) -> bytes:
+    """A Ray task: the trained empty index plus one block of prepared rows, serialized."""
+    faiss = _faiss()
+    faiss.omp_set_num_threads(int(threads))
+    idx = faiss.deserialize_index(np.frombuffer(empty, dtype=np.uint8))
+    idx.add(np.ascontiguousarray(xn, np.float32))
+    return faiss.serialize_index(idx).tobytes()
+
+
+def _mergeable(index: Any) -> bool:
+    faiss = _faiss()
+    if isinstance(index, faiss.IndexFlatCodes):
+        return True
+    try:
+        faiss.extract_index_ivf(index)
+        return True
+    except RuntimeError:
+        return False
+
+
+def _merge(into: Any, part: Any) -> None:
+    faiss = _faiss()
+    into.merge_from(part, 0 if isinstance(into, faiss.IndexFlatCodes) else into.ntotal)
+
+
+class _RayBuiltIndex(VectorIndex):
+    """VectorIndex whose first add runs in Ray tasks (one per block) and is merged."""
+
+    parts_wanted = 2
+    threads = 1
+
+    def _add_prepared(self, xn: np.ndarray, items: Any) -> None:
+        import ray
+
+        faiss = _faiss()
+        if not hasattr(self, "parts"):
+            self.parts: list[bytes] = []
+        empty = faiss.serialize_index(self.index).tobytes() if self.index.ntotal == 0 else None
+        if not self.parts and empty is not None and _mergeable(self.index) and len(xn) >= self.parts_wanted:
+            blocks = np.array_split(np.arange(len(xn)), self.parts_wanted)
+            eref = ray.put(empty)
+            task = ray.remote(_add_part).options(num_cpus=self.threads)
+            refs = [task.remote(eref, ray.put(xn[b[0]: b[-1] + 1]), self.threads) for b in blocks if len(b)]
+            self.parts = list(ray.get(refs))
+            for pb in self.parts:
+                _merge(self.index, faiss.deserialize_index(np.frombuffer(pb, dtype=np.uint8)))
+            self._empty = empty
+            self.n_merged = len(self.parts)
+            self.items.extend(items)
+            self.meta.ntotal = int(self.index.ntotal)
+            return
+        if self.parts and getattr(self, "_empty", None) is not None:  # the held-out rows: one more part
+            self.parts.append(_add_part(self._empty, xn, self.threads))
+        super()._add_prepared(xn, items)
+
+
+def build_on_ray(vectors: np.ndarray, items: Any, *, parts: int, threads: int | None = None, **build_kw: Any) -> VectorIndex:
+    """:meth:`VectorIndex.build` with the first add split over ``parts`` Ray tasks and merged
+    (see the module docstring). Needs a connected Ray (``ray_session``)."""
+    cls = type("_RayBuild", (_RayBuiltIndex,), {"parts_wanted": max(1, int(parts)), "threads": int(threads or 1)})
+    idx = cls.build(vectors, items, threads=threads, **build_kw)
+    part_bytes: list[bytes] = getattr(idx, "parts", [])
+    idx.meta.extra["ray"] = {"merged_parts": int(getattr(idx, "n_merged", 1)), "parts": len(part_bytes)}
+    out = VectorIndex(idx.index, idx.items, idx.meta, idx.means)
+    out.parts = part_bytes  # type: ignore[attr-defined]
+    return out
+
+
+def save_parts(index: VectorIndex, path: str | Path) -> Path | None:
+    """Write the build's parts under ``<index>/parts``; without parts (a build without Ray,
+    an append) remove any earlier ones."""
+    from ..io import atomic_open, atomic_write_json, sha256_file
+
+    import shutil
+
+    parts: list[bytes] = getattr(index, "parts", [])
+    d = Path(path) / PARTS_DIR
+    if not parts:
+        shutil.rmtree(d, ignore_errors=True)  # parts of an earlier build no longer match
+        return None
+    d.mkdir(parents=True, exist_ok=True)
+    faiss = _faiss()
+    rows, start = [], 0
+    for i, pb in enumerate(parts):
+        name = f"part-{i:05d}.faiss"
+        with atomic_open(d / name, "wb") as f:
+            f.write(pb)
+        n = int(faiss.deserialize_index(np.frombuffer(pb, dtype=np.uint8)).ntotal)
+        rows.append({"file": name, "row_start": start, "ntotal": n, "bytes": len(pb), "sha256": sha256_file(d / name)})
+        start += n
+    if start != index.meta.ntotal:
+        raise InputError(f"the parts hold {start} rows, the index {index.meta.ntotal}", path=d)
+    atomic_write_json(d / "parts.json", {"parts": rows, "search_params": index.meta.search_params,
+                                         "kind": index.meta.kind})
+    return d
+
+
+class ShardedIndex:
+    """Search an index's saved parts (``<index>/parts``) a group at a time: each group's
+    files add up to at most ``memory_budget`` (one part per group at least), results merged
+    by score (ties: lower row first). ``stats['max_parts_loaded']``: the most parts held at
+    once in the last search; ``stats['groups']``: how many groups it took."""
+
+    def __init__(self, path: str | Path, memory_budget: int | str = "4G", verify: bool = True) -> None:
+        from ..io import sha256_file
+
+        self.root = Path(path)
+        d = self.root / PARTS_DIR
+        if not (d / "parts.json").is_file():
+            raise InputError("no index parts here (build the index with ray to get them)", path=d)
+        info = json.loads((d / "parts.json").read_text(encoding="utf-8"))
+        self.parts = info["parts"]
+        self.search_params = info.get("search_params") or {}
+        self.kind = info.get("kind", "")
+        if verify:
+            for p in self.parts:
+                if sha256_file(d / p["file"]) != p["sha256"]:
+                    raise InputError(f"checksum mismatch for {p['file']}", path=d)
+        self.budget = parse_bytes(memory_budget)
+        self.stats = {"max_parts_loaded": 0, "groups": 0}
+        self.meta = VectorIndex.load(self.root).meta if (self.root / "meta.json").is_file() else None
+
+    def groups(self) -> list[list[dict[str, Any]]]:
+        out: list[list[dict[str, Any]]] = []
+        used = 0
+        for p in self.parts:
+            if out and used + p["bytes"] <= self.budget:
+                out[-1].append(p)
+                used += p["bytes"]
+            else:
+                out.append([p])
+                used = p["bytes"]
+        return out
+
+    def search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Prepared (normalised) queries -> (scores, global rows), best first, like FAISS."""
+        faiss = _faiss()
+        q = np.ascontiguousarray(q, np.float32)
+        best_s = np.full((len(q), 0), -np.inf, np.float32)
+        best_i = np.zeros((len(q), 0), np.int64)
+        self.stats = {"max_parts_loaded": 0, "groups": 0}
+        for group in self.groups():
+            loaded = [(p, faiss.read_index(str(self.root / PARTS_DIR / p["file"]))) for p in group]
+            self.stats["max_parts_loaded"] = max(self.stats["max_parts_loaded"], len(loaded))
+            self.stats["groups"] += 1
+            for p, idx in loaded:
+                name = search_param_name(self.kind)
+                if name and name in self.search_params:
+                    if name == "efSearch":
+                        idx.hnsw.efSearch = int(self.search_params[name])
+                    else:
+                        faiss.ParameterSpace().set_index_parameter(idx, name, int(self.search_params[name]))
+                s, i = idx.search(q, min(k, int(idx.ntotal)))
+                i = np.where(i >= 0, i + p["row_start"], -1)
+                best_s = np.concatenate([best_s, s], axis=1)
+                best_i = np.concatenate([best_i, i], axis=1)
+            del loaded
+            o = np.lexsort((best_i, -best_s), axis=1)[:, :k]
+            best_s, best_i = np.take_along_axis(best_s, o, 1), np.take_along_axis(best_i, o, 1)
+        return best_s, best_i

@@ -1,0 +1,82 @@
+"""Margin mining on Ray: the k-NN queries of both directions are spread over Ray tasks.
+
+Each task takes a run of query blocks and searches them against the targets with the
+single-process :func:`~mbert_lab.analyses.retrieval.knn` (the same query blocks, so the
+same matrix products: the scores are bit-identical), then the driver scores the margins and
+selects pairs exactly as :func:`~mbert_lab.analyses.retrieval.mine` does. With a memory
+budget the targets are cut into shards of at most that many bytes, put in the object store
+one by one, and each task walks them one at a time, keeping the running top-k (score
+descending, then target row ascending, as ``knn`` orders them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _knn_task(q: np.ndarray, shards: list[Any], starts: list[int], c: int, block: int) -> tuple[np.ndarray, np.ndarray]:
+    import ray
+
+    from ..analyses.retrieval import knn
+
+    best_s = np.full((len(q), 0), -np.inf, np.float32)
+    best_i = np.zeros((len(q), 0), np.int64)
+    for ref, start in zip(shards, starts):
+        t = ray.get(ref) if not isinstance(ref, np.ndarray) else ref
+        s, i = knn(q, t, min(c, len(t)), block=block, normalized=True)
+        if len(shards) == 1:
+            return s, i
+        best_s = np.concatenate([best_s, s], axis=1)
+        best_i = np.concatenate([best_i, i + start], axis=1)
+        o = np.lexsort((best_i, -best_s), axis=1)[:, :c]
+        best_s, best_i = np.take_along_axis(best_s, o, 1), np.take_along_axis(best_i, o, 1)
+        del t
+    return best_s, best_i
+
+
+def knn_on_ray(q: np.ndarray, t: np.ndarray, c: int, *, tasks: int | None = None, memory_budget: int | None = None,
+               threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Exact cosine k-NN of normalised ``q`` in normalised ``t`` over Ray tasks (see the module
+    docstring); equal to ``knn(q, t, c, normalized=True)``."""
+    import ray
+
+    c = min(int(c), len(t))
+    tasks = tasks or max(1, int(ray.cluster_resources().get("CPU", 1)) // max(1, threads))
+    block = max(1, min(4096, 20_000_000 // len(t)))  # knn's own block for the full target set
+    if memory_budget and t.nbytes > memory_budget:
+        rows = max(1, int(memory_budget) // max(1, t.shape[1] * 4))
+    else:
+        rows = len(t)
+    starts = list(range(0, len(t), rows))
+    shards = [ray.put(np.ascontiguousarray(t[s: s + rows])) for s in starts]
+    nblocks = -(-len(q) // block)
+    per = max(1, -(-nblocks // max(1, tasks)))  # query blocks per task, whole blocks only
+    task = ray.remote(_knn_task).options(num_cpus=threads)
+    refs = [task.remote(q[lo: lo + per * block], shards, starts, c, block)
+            for lo in range(0, len(q), per * block)]
+    parts = ray.get(refs)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def mine_on_ray(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio", mode: str = "max", *,
+                tasks: int | None = None, memory_budget: int | None = None, threads: int = 1) -> Any:
+    """:func:`mbert_lab.analyses.retrieval.mine` with both k-NN searches on Ray."""
+    from ..analyses.retrieval import MinedPairs, _check_pair, _directional, _select, as_margin, as_mode, normalize
+    from ..errors import ConfigError
+
+    m, md = as_margin(margin), as_mode(mode)
+    if k < 1:
+        raise ConfigError("k must be >= 1")
+    xn, yn = normalize(x), normalize(y)
+    _check_pair(xn, yn)
+    if len(xn) == 0 or len(yn) == 0:
+        return MinedPairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+    kw = {"tasks": tasks, "memory_budget": memory_budget, "threads": threads}
+    sx, ix = knn_on_ray(xn, yn, k, **kw)
+    sy, iy = knn_on_ray(yn, xn, k, **kw)
+    ax, ay = sx[:, :k].mean(axis=1), sy[:, :k].mean(axis=1)
+    _, f_t, f_s = _directional(sx, ix, k, ay, m)
+    _, b_t, b_s = _directional(sy, iy, k, ax, m)
+    return _select(md, (np.arange(len(xn)), f_t, f_s), (b_t, np.arange(len(yn)), b_s))
