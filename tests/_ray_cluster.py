@@ -12,11 +12,15 @@ import pytest
 def ray_cluster():
     import ray  # a test dependency (the 'test' extra): Ray tests never skip
 
+    from mbert_lab.distributed.cluster import loopback_only
+
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     started = False
     if not ray.is_initialized():
+        loopback_only()  # Ray would otherwise advertise the machine's routable address
         ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
         started = True
+    assert ray.util.get_node_ip_address() == "127.0.0.1"
     yield ray
     if started:
         ray.shutdown()

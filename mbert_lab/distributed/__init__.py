@@ -77,8 +77,14 @@ def session_for(cfg: Any) -> Iterator[bool]:
         try:
             yield True
         finally:
-            while _OPEN:
-                _OPEN.pop().close()
+            release_extractors()
+
+
+def release_extractors() -> None:
+    """End the model actors of the extractors made by :func:`extractor_for` (their CPUs go
+    back to the cluster, for the index and k-NN tasks that follow the encoding)."""
+    while _OPEN:
+        _OPEN.pop().close()
 
 
 def extractor_for(cfg: Any, ex: Any) -> Any:
@@ -93,4 +99,5 @@ def extractor_for(cfg: Any, ex: Any) -> Any:
     return rex
 
 
-__all__ = ["check_ray", "check_ray_fields", "ray_installed", "RAY_HINT", "session_for", "extractor_for"]
+__all__ = ["check_ray", "check_ray_fields", "ray_installed", "RAY_HINT", "session_for", "extractor_for",
+           "release_extractors"]

@@ -11,6 +11,30 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
+def loopback_only() -> None:
+    """Make a local cluster started from this process bind to 127.0.0.1.
+
+    Ray replaces a loopback ``_node_ip_address`` with the machine's routable address unless
+    its cluster mode is off (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, read when Ray is
+    imported): set it for this process and the Ray processes it starts, and in the already
+    imported constant."""
+    import sys
+
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    consts = sys.modules.get("ray._private.ray_constants")
+    if consts is not None:
+        consts.ENABLE_RAY_CLUSTER = False
+
+
+def start_local(num_cpus: int | None = None) -> None:
+    """``ray.init`` of a local cluster on 127.0.0.1 with the dashboard off."""
+    loopback_only()
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    import ray
+
+    ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+
+
 @contextlib.contextmanager
 def ray_session(address: str | None = "local", *, num_cpus: int | None = None) -> Iterator[Any]:
     """Yield the ``ray`` module with a connected cluster.
@@ -27,16 +51,14 @@ def ray_session(address: str | None = "local", *, num_cpus: int | None = None) -
     if ray.is_initialized():
         yield ray
         return
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    kw: dict[str, Any] = {"log_to_driver": False}
     env = os.environ.get("RAY_ADDRESS")
     if address in (None, "local") and not env:
-        kw.update(num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1")
-        target = None
+        log.info("ray: starting a local cluster on 127.0.0.1")
+        start_local(num_cpus)
     else:
         target = env if address in (None, "local") else address
-    log.info("ray: %s", f"joining {target}" if target else "starting a local cluster on 127.0.0.1")
-    ray.init(address=target, **kw)
+        log.info("ray: joining %s", target)
+        ray.init(address=target, log_to_driver=False)
     try:
         yield ray
     finally:

@@ -680,10 +680,12 @@ def gold_indices(path: str, sid: Sequence[str], tid: Sequence[str]) -> set[tuple
 
 def _mine_vectors(cfg: _MiningOptions, enc: Any, store: Any, stext: list[str], ttext: list[str]) -> tuple[Any, int]:
     from ..analyses import retrieval as R
+    from ..distributed import release_extractors
 
     layer = _layer_of(cfg, enc)
     ex = _extractor(cfg, enc, resolve_store(cfg, store), (layer,), ("sentence",))
     x, y = ex.encode(stext).sentence(layer), ex.encode(ttext).sentence(layer)
+    release_extractors()  # with ray: the model actors give their CPUs back to the k-NN tasks
     if cfg.transform == "center":
         x, y = R.center(x), R.center(y)
     _set_faiss_threads(cfg.threads)
@@ -1046,10 +1048,11 @@ def build_index(config: IndexBuildConfig, *, encoder: Any = None, store: Any = N
         if (old.meta.layer, old.meta.unit) != (layer, config.unit):
             raise InputError(f"the index holds layer {old.meta.layer} {old.meta.unit} vectors; append needs "
                              f"--layers {old.meta.layer} --unit {old.meta.unit}", path=config.index)
-    from ..distributed import session_for
+    from ..distributed import release_extractors, session_for
 
     with session_for(config):
         vecs, items = index_vectors(config, enc, resolve_store(config, store), rows, layer)
+        release_extractors()  # with ray: the model actors give their CPUs back to the index tasks
         if old is not None:
             idx, before = old, old.meta.ntotal
             idx.add(vecs, items)
