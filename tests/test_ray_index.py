@@ -8,7 +8,7 @@ import pytest
 
 from tests._ray_cluster import ray_cluster, tatoeba_corpus  # noqa: F401
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("ray_cluster")]
 
 
 def _canonical(s, i):
@@ -36,7 +36,7 @@ def tsv(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def built(ray_cluster, _tiny_wordpiece_session, tsv, tmp_path_factory):
+def built(_tiny_wordpiece_session, tsv, tmp_path_factory):
     from mbert_lab.encode.store import Store
     from mbert_lab.studies.retrieval import IndexBuildConfig, build_index
 
@@ -92,15 +92,13 @@ def test_sharded_search_within_a_small_memory_budget(built):
 
 
 @pytest.fixture(scope="module")
-def mining_files(tmp_path_factory):
+def mining_files():
     from mbert_lab.studies.retrieval import tatoeba_files
 
-    d = tmp_path_factory.mktemp("mine")
-    src, tgt = tatoeba_files("deu")
-    return src, tgt
+    return tatoeba_files("deu")
 
 
-def test_mining_on_ray_equals_single_process(ray_cluster, _tiny_wordpiece_session, mining_files, tmp_path):
+def test_mining_on_ray_equals_single_process(_tiny_wordpiece_session, mining_files, tmp_path):
     from mbert_lab.encode.store import Store
     from mbert_lab.studies.retrieval import MineConfig, mine
 
@@ -113,7 +111,7 @@ def test_mining_on_ray_equals_single_process(ray_cluster, _tiny_wordpiece_sessio
 
 
 @pytest.mark.parametrize("mode", ["max", "intersect"])
-def test_distributed_knn_with_sharded_targets_matches(ray_cluster, mode):
+def test_distributed_knn_with_sharded_targets_matches(mode):
     from mbert_lab.analyses import retrieval as R
     from mbert_lab.distributed.mining import knn_on_ray, mine_on_ray
 

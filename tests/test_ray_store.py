@@ -13,7 +13,7 @@ import pytest
 
 from tests._ray_cluster import ray_cluster, tatoeba_corpus  # noqa: F401
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("ray_cluster")]
 
 LAYERS = (2, 4)
 POOLS = ("mean", "cls", "mean_all")
@@ -72,7 +72,7 @@ def _verify_all(root: Path, corpus_obj) -> None:
     assert store.stats["corrupt"] == 0
 
 
-def test_ray_extraction_equals_single_process(ray_cluster, _tiny_wordpiece_session, corpus, reference, tmp_path):
+def test_ray_extraction_equals_single_process(_tiny_wordpiece_session, corpus, reference, tmp_path):
     from mbert_lab.distributed.extract import writers_in_store
 
     ref_root, ref = reference
@@ -95,7 +95,7 @@ def test_ray_extraction_equals_single_process(ray_cluster, _tiny_wordpiece_sessi
     _assert_same(again, ref)
 
 
-def test_worker_killed_mid_shard_still_ends_complete(ray_cluster, _tiny_wordpiece_session, corpus, reference, tmp_path):
+def test_worker_killed_mid_shard_still_ends_complete(_tiny_wordpiece_session, corpus, reference, tmp_path):
     from mbert_lab.distributed.extract import writers_in_store
 
     _, ref = reference
@@ -127,7 +127,7 @@ def test_worker_killed_mid_shard_still_ends_complete(ray_cluster, _tiny_wordpiec
     assert killed[0] not in {w["pid"] for w in writers.values() if w["shard"] == 1}
 
 
-def test_study_api_with_and_without_cache(ray_cluster, tiny_encoder, corpus, tmp_path):
+def test_study_api_with_and_without_cache(tiny_encoder, corpus, tmp_path):
     from mbert_lab.encode.store import Store
     from mbert_lab.studies.representations import RepresentationsConfig, extract
 
@@ -145,7 +145,7 @@ def test_study_api_with_and_without_cache(ray_cluster, tiny_encoder, corpus, tmp
 
 
 @pytest.mark.integration
-def test_cli_extract_offline_model_on_ray_equals_plain(ray_cluster, corpus, tmp_path):
+def test_cli_extract_offline_model_on_ray_equals_plain(corpus, tmp_path):
     """The offline model, through the CLI: ``--ray`` gives the vectors of a plain run."""
     from mbert_lab.cli import main
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_model_options, check_out, model_fields, print_config, split_list, with_command
+from .common import (
+    add_model_options,
+    check_out,
+    model_fields,
+    print_config,
+    split_list,
+    with_command,
+)
 from .ray_options import add_ray_options, ray_fields
 
 EXAMPLES = """examples:

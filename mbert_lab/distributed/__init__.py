@@ -99,5 +99,12 @@ def extractor_for(cfg: Any, ex: Any) -> Any:
     return rex
 
 
-__all__ = ["check_ray", "check_ray_fields", "ray_installed", "RAY_HINT", "session_for", "extractor_for",
-           "release_extractors"]
+__all__ = [
+    "RAY_HINT",
+    "check_ray",
+    "check_ray_fields",
+    "extractor_for",
+    "ray_installed",
+    "release_extractors",
+    "session_for",
+]

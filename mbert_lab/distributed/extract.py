@@ -175,10 +175,10 @@ class RayExtractor:
         self._actors = []
         self.cleanup()
 
-    def __enter__(self) -> RayExtractor:
+    def __enter__(self) -> RayExtractor:  # noqa: PYI034
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- encode --------------------------------------------------------------------

@@ -101,9 +101,9 @@ def build_on_ray(vectors: np.ndarray, items: Any, *, parts: int, threads: int | 
 def save_parts(index: VectorIndex, path: str | Path) -> Path | None:
     """Write the build's parts under ``<index>/parts``; without parts (a build without Ray,
     an append) remove any earlier ones."""
-    from ..io import atomic_open, atomic_write_json, sha256_file
-
     import shutil
+
+    from ..io import atomic_open, atomic_write_json, sha256_file
 
     parts: list[bytes] = getattr(index, "parts", [])
     d = Path(path) / PARTS_DIR

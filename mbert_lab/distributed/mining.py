@@ -63,7 +63,15 @@ def knn_on_ray(q: np.ndarray, t: np.ndarray, c: int, *, tasks: int | None = None
 def mine_on_ray(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio", mode: str = "max", *,
                 tasks: int | None = None, memory_budget: int | None = None, threads: int = 1) -> Any:
     """:func:`mbert_lab.analyses.retrieval.mine` with both k-NN searches on Ray."""
-    from ..analyses.retrieval import MinedPairs, _check_pair, _directional, _select, as_margin, as_mode, normalize
+    from ..analyses.retrieval import (
+        MinedPairs,
+        _check_pair,
+        _directional,
+        _select,
+        as_margin,
+        as_mode,
+        normalize,
+    )
     from ..errors import ConfigError
 
     m, md = as_margin(margin), as_mode(mode)

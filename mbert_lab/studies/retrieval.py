@@ -1017,9 +1017,9 @@ def _new_index(config: IndexBuildConfig, vecs: Any, items: list[Any], enc: Any, 
     """A new index over the vectors; with ``ray`` its rows are added by Ray tasks and merged."""
     from ..index.faiss_index import VectorIndex
 
-    kw = dict(key=config.key, memory_budget=config.memory, model=model_dict(enc), layer=layer, unit=config.unit,
-              pooling="mean", transform=config.transform, threads=config.threads,
-              hold_out=min(config.hold_out, len(items) // 10), target_recall=config.target_recall)
+    kw = {"key": config.key, "memory_budget": config.memory, "model": model_dict(enc), "layer": layer,
+          "unit": config.unit, "pooling": "mean", "transform": config.transform, "threads": config.threads,
+          "hold_out": min(config.hold_out, len(items) // 10), "target_recall": config.target_recall}
     if config.ray is not None:
         import ray
 
