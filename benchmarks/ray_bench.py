@@ -104,7 +104,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=2048)
     ap.add_argument("--layers", default="12")
-    ap.add_argument("--ivf", type=int, default=100_000)
+    ap.add_argument("--ivf", type=int, default=100_000, help="0: skip the index and k-NN figures")
+    ap.add_argument("--repeats", type=int, default=1, help="settings run alternately, this many times each")
     ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "ray_bench.json"))
     a = ap.parse_args()
     from mbert_lab.distributed.cluster import ray_session
@@ -114,12 +115,25 @@ def main() -> None:
     texts = corpus(a.n)
     layers = tuple(int(x) for x in a.layers.split(","))
     res: dict = {"machine": f"shared: {os.cpu_count()} cores, ~5 engineers at once", "layers": layers}
+    runs: dict[str, list[dict]] = {"1x2": [], "2x1": []}
     with ray_session("local", num_cpus=2):
-        one = run_setting(enc, texts, layers, 1, 2)
-        two = run_setting(enc, texts, layers, 2, 1)
-    res["1x2"], res["2x1"] = one, two
+        for r in range(a.repeats):  # alternate the order, so load from others falls on both
+            order = [("1x2", 1, 2), ("2x1", 2, 1)][:: 1 if r % 2 == 0 else -1]
+            for name, w, t in order:
+                runs[name].append(run_setting(enc, texts, layers, w, t))
+
+    def best(rs: list[dict]) -> dict:  # the least disturbed run: highest throughput
+        return max(rs, key=lambda x: x["sent_per_s"])
+
+    one, two = best(runs["1x2"]), best(runs["2x1"])
+    res["1x2"], res["2x1"], res["runs"] = one, two, runs
     res["ratio_2x1_over_1x2"] = {k: two[k] / one[k] for k in ("sent_per_s", "sent_per_s_with_startup")}
     res["ratio_2x1_over_1x2"]["peak_rss_per_worker"] = max(two["peak_rss_mb_per_worker"]) / max(one["peak_rss_mb_per_worker"])
+    if not a.ivf:
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.out).write_text(json.dumps(res, indent=1) + "\n")
+        print(json.dumps(res, indent=1))
+        return
     from mbert_lab.encode.extractor import ExtractConfig, Extractor
 
     x = Extractor(enc, ExtractConfig(layers=layers), store=None, progress=False).encode(texts[:1024]).sentence(layers[-1])

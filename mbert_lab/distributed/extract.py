@@ -153,8 +153,8 @@ class RayExtractor:
 
         if not self._actors:
             threads = int(self.threads or 1)
-            n = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // threads)
-            n = max(1, min(n, n_needed))
+            fit = max(1, int(ray.cluster_resources().get("CPU", 1)) // threads)  # actors hold their CPUs:
+            n = max(1, min(self.workers or fit, fit, n_needed))  # more than fit would wait forever
             gpu = 1 if str(self.local.device).startswith("cuda") else 0
             actor = ray.remote(_Worker).options(num_cpus=threads, num_gpus=gpu, max_restarts=4, max_task_retries=4)
             enc = self._enc_ref = ray.put(self.local.encoder)  # kept alive: restarts need it
