@@ -700,7 +700,8 @@ def _mine_vectors(cfg: _MiningOptions, enc: Any, store: Any, stext: list[str], t
 @dataclass(frozen=True, kw_only=True)
 class MineConfig(_MiningOptions):
     """Margin-based mining between two files. ``threshold``: ``'auto'`` = chosen on a dev
-    split of ``gold`` when given (else every candidate is kept), or a number."""
+    split of ``gold`` when given (else every candidate is kept), or a number. ``ray``: encode
+    and run the k-NN queries on a Ray cluster (the same pairs): :mod:`mbert_lab.distributed`."""
 
     study = "mine"
     gold: str | None = None
@@ -899,7 +900,10 @@ def pool(config: PoolConfig, *, encoder: Any = None, store: Any = None) -> PoolR
 @dataclass(frozen=True, kw_only=True)
 class IndexBuildConfig(EncoderOptions):
     """Build (or with ``append``, extend) a FAISS index at ``index`` from ``input``
-    (``lang<TAB>text`` / ``lang<TAB>id<TAB>text``) or Tatoeba languages (both sides)."""
+    (``lang<TAB>text`` / ``lang<TAB>id<TAB>text``) or Tatoeba languages (both sides).
+    ``ray``: encode on a Ray cluster and add the rows in ``ray_workers`` parts merged into
+    the same index (parts kept under ``<index>/parts`` for sharded search; an append adds on
+    the driver): :mod:`mbert_lab.distributed`."""
 
     study = "index_build"
     index: str
