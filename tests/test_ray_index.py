@@ -89,6 +89,8 @@ def test_sharded_search_within_a_small_memory_budget(built):
     assert big.stats == {"max_parts_loaded": n_parts, "groups": 1}
     assert np.array_equal(_canonical(s2, i2), _canonical(s_ref, i_ref))
     assert sum(p["ntotal"] for p in small.parts) == merged.meta.ntotal
+    s3, i3 = small.search(q, 10, on_ray=True)  # one Ray task per part, merged on the driver
+    assert np.array_equal(i3, i) and np.array_equal(s3, s)
 
 
 @pytest.fixture(scope="module")

@@ -130,8 +130,10 @@ def save_parts(index: VectorIndex, path: str | Path) -> Path | None:
 class ShardedIndex:
     """Search an index's saved parts (``<index>/parts``) a group at a time: each group's
     files add up to at most ``memory_budget`` (one part per group at least), results merged
-    by score (ties: lower row first). ``stats['max_parts_loaded']``: the most parts held at
-    once in the last search; ``stats['groups']``: how many groups it took."""
+    by score (ties: lower row first). ``stats['max_parts_loaded']``: the most parts one group
+    holds (loaded at once) in the last search; ``stats['groups']``: how many groups it took.
+    In-process the groups are searched one after another, so at most one group's parts are
+    in memory; with ``on_ray`` one group per Ray task (each task within the budget)."""
 
     def __init__(self, path: str | Path, memory_budget: int | str = "4G", verify: bool = True) -> None:
         from ..io import sha256_file
@@ -164,29 +166,44 @@ class ShardedIndex:
                 used = p["bytes"]
         return out
 
-    def search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Prepared (normalised) queries -> (scores, global rows), best first, like FAISS."""
-        faiss = _faiss()
+    def search(self, q: np.ndarray, k: int, on_ray: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Prepared (normalised) queries -> (scores, global rows), best first, like FAISS.
+        ``on_ray``: each group is searched by a Ray task (reading the parts from this path,
+        which the cluster's nodes must see), the groups in parallel, merged here."""
         q = np.ascontiguousarray(q, np.float32)
-        best_s = np.full((len(q), 0), -np.inf, np.float32)
-        best_i = np.zeros((len(q), 0), np.int64)
-        self.stats = {"max_parts_loaded": 0, "groups": 0}
-        for group in self.groups():
-            loaded = [(p, faiss.read_index(str(self.root / PARTS_DIR / p["file"]))) for p in group]
-            self.stats["max_parts_loaded"] = max(self.stats["max_parts_loaded"], len(loaded))
-            self.stats["groups"] += 1
-            for p, idx in loaded:
-                name = search_param_name(self.kind)
-                if name and name in self.search_params:
-                    if name == "efSearch":
-                        idx.hnsw.efSearch = int(self.search_params[name])
-                    else:
-                        faiss.ParameterSpace().set_index_parameter(idx, name, int(self.search_params[name]))
-                s, i = idx.search(q, min(k, int(idx.ntotal)))
-                i = np.where(i >= 0, i + p["row_start"], -1)
-                best_s = np.concatenate([best_s, s], axis=1)
-                best_i = np.concatenate([best_i, i], axis=1)
-            del loaded
-            o = np.lexsort((best_i, -best_s), axis=1)[:, :k]
-            best_s, best_i = np.take_along_axis(best_s, o, 1), np.take_along_axis(best_i, o, 1)
-        return best_s, best_i
+        groups = self.groups()
+        self.stats = {"max_parts_loaded": max(len(g) for g in groups), "groups": len(groups)}
+        args = [(str(self.root / PARTS_DIR), g, self.kind, self.search_params, k) for g in groups]
+        if on_ray:
+            import ray
+
+            qref, task = ray.put(q), ray.remote(_search_group)
+            found = ray.get([task.remote(qref, *a) for a in args])
+        else:
+            found = [_search_group(q, *a) for a in args]
+        best_s = np.concatenate([f[0] for f in found], axis=1)
+        best_i = np.concatenate([f[1] for f in found], axis=1)
+        o = np.lexsort((best_i, -best_s), axis=1)[:, :k]
+        return np.take_along_axis(best_s, o, 1), np.take_along_axis(best_i, o, 1)
+
+
+def _search_group(q: np.ndarray, folder: str, group: list[dict[str, Any]], kind: str,
+                  params: dict[str, int], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k of the queries in one group of parts (loaded together, released on return)."""
+    faiss = _faiss()
+    name = search_param_name(kind)
+    out_s, out_i = [], []
+    for p in group:
+        idx = faiss.read_index(str(Path(folder) / p["file"]))
+        if name and name in params:
+            if name == "efSearch":
+                idx.hnsw.efSearch = int(params[name])
+            else:
+                faiss.ParameterSpace().set_index_parameter(idx, name, int(params[name]))
+        s, i = idx.search(q, min(k, int(idx.ntotal)))
+        out_s.append(s)
+        out_i.append(np.where(i >= 0, i + p["row_start"], -1))
+        del idx
+    s, i = np.concatenate(out_s, axis=1), np.concatenate(out_i, axis=1)
+    o = np.lexsort((i, -s), axis=1)[:, :k]
+    return np.take_along_axis(s, o, 1), np.take_along_axis(i, o, 1)
