@@ -4,6 +4,7 @@
 const $ = (sel) => document.querySelector(sel);
 const SVGNS = "http://www.w3.org/2000/svg";
 let STATUS = null;
+let INFLIGHT = 0;  // requests running: the progress bar shows while any is
 
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
@@ -39,6 +40,7 @@ async function api(url, what) {
   const t0 = performance.now();
   let note = what || "running";
   const tick = () => { text.textContent = `${note}… ${((performance.now() - t0) / 1000).toFixed(1)} s`; };
+  INFLIGHT += 1;
   prog.hidden = false;
   tick();
   const timer = setInterval(tick, 100);
@@ -58,7 +60,8 @@ async function api(url, what) {
     }
   } finally {
     clearInterval(timer);
-    prog.hidden = true;
+    INFLIGHT -= 1;
+    if (!INFLIGHT) prog.hidden = true;
   }
 }
 
@@ -91,7 +94,12 @@ function fillIndexOptions(s) {
 
 // ------------------------------------------------------------------ routing
 
+let LAST_ROUTE = null;
+const GEN = {neighbours: 0, align: 0, results: 0};  // newer requests win: stale answers are dropped
+
 function route() {
+  if (location.hash === LAST_ROUTE) return;  // following a link fires both popstate and hashchange
+  LAST_ROUTE = location.hash;
   const [name, query] = (location.hash.slice(1) || "neighbours").split("?");
   const params = new URLSearchParams(query || "");
   for (const p of ["neighbours", "align", "results"]) {
@@ -107,6 +115,7 @@ function route() {
 function setHash(page, params) {
   const h = `#${page}?${params.toString()}`;
   if (location.hash !== h) history.pushState(null, "", h);
+  LAST_ROUTE = location.hash;
 }
 
 // ------------------------------------------------------------------ neighbours
@@ -125,8 +134,10 @@ async function loadNeighbours(params) {
   $("#nb-count").textContent = $("#nb-q").value.length;
   const out = $("#nb-results");
   out.replaceChildren();
+  const gen = ++GEN.neighbours;
   try {
     const d = await api(`/api/neighbours?${params}`, "searching");
+    if (gen !== GEN.neighbours) return;
     $("#nb-info").textContent = `${d.query} — layer ${d.layer}, ${d.unit} index, ${d.seconds.toFixed(3)} s; ${d.margin}`;
     for (const g of d.results) {
       const tbl = el("table", {class: "hits", "data-lang": g.lang},
@@ -191,8 +202,10 @@ function syncGold() {
 async function runAlign(params) {
   const out = $("#al-out");
   out.replaceChildren();
+  const gen = ++GEN.align;
   try {
     const d = await api(`/api/align?${params}`, "aligning");
+    if (gen !== GEN.align) return;
     if (d.gold) { $("#al-src").value = d.src.join(" "); $("#al-tgt").value = d.tgt.join(" "); }
     $("#al-info").textContent = `layer ${d.layer}, ${d.level} level, ${d.input} input, ${d.seconds.toFixed(3)} s` +
       (d.gold ? ` — gold ${d.gold.name} pair ${d.gold.pair}: green = hit, red = false link, dashed = gold link missed` : "");
@@ -275,8 +288,10 @@ function heatmap(hm) {
 async function openFolder(path) {
   const list = $("#rs-list"), imgs = $("#rs-images"), js = $("#rs-json"), rep = $("#rs-report");
   for (const x of [list, imgs, js, rep]) x.replaceChildren();
+  const gen = ++GEN.results;
   let d;
   try { d = await api(`/api/results?path=${encodeURIComponent(path)}`, "listing"); } catch (e) { showError(e.message); return; }
+  if (gen !== GEN.results) return;
   const crumbs = $("#rs-crumbs");
   crumbs.replaceChildren(el("a", {href: "#results?path="}, "results"));
   let acc = "";
@@ -300,7 +315,11 @@ async function openFolder(path) {
     imgs.append(el("figure", {}, el("img", {src: `/files/${f.path}`, alt: f.name, loading: "lazy"}), el("figcaption", {}, f.name)));
   }
   for (const f of d.files.filter((f) => f.kind === "json").slice(0, 10)) {
-    try { js.append(jsonBlock(await api(`/api/results/json?path=${encodeURIComponent(f.path)}`, `reading ${f.name}`))); } catch (e) { showError(e.message); }
+    try {
+      const block = jsonBlock(await api(`/api/results/json?path=${encodeURIComponent(f.path)}`, `reading ${f.name}`));
+      if (gen !== GEN.results) return;
+      js.append(block);
+    } catch (e) { showError(e.message); }
   }
 }
 
