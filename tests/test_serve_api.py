@@ -10,14 +10,11 @@ import threading
 
 import pytest
 
-pytest.importorskip("fastapi")
-pytest.importorskip("httpx")
+from fastapi.testclient import TestClient
 
-from fastapi.testclient import TestClient  # noqa: E402
-
-from mbert_lab.errors import ConfigError  # noqa: E402
-from mbert_lab.serve import create_app  # noqa: E402
-from mbert_lab.serve.state import Loaded, MAX_CHARS, open_index  # noqa: E402
+from mbert_lab.errors import ConfigError
+from mbert_lab.serve import create_app
+from mbert_lab.serve.state import Loaded, MAX_CHARS, open_index
 
 ROWS = [("en", "The dog runs in the park."), ("en", "I like green tea."), ("en", "Hello world!"),
         ("de", "Der Hund läuft im Park."), ("de", "Ich mag grünen Tee."), ("de", "Hallo Welt!"),

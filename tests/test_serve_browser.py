@@ -21,14 +21,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("fastapi")
-pytest.importorskip("uvicorn")
-pytest.importorskip("playwright")
-
-from mbert_lab.serve import create_app  # noqa: E402
-from mbert_lab.serve.state import Loaded, open_index  # noqa: E402
-from tests.browser import assert_no_external_requests  # noqa: E402
-from tests.test_serve_api import ROWS, build_index  # noqa: E402
+from mbert_lab.serve import create_app
+from mbert_lab.serve.state import Loaded, open_index
+from tests.browser import assert_no_external_requests
+from tests.test_serve_api import ROWS, build_index
 
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 
@@ -148,7 +144,7 @@ def test_gold_alignment_shows_links_heatmap_and_gold_colours(page, site):
     page.goto(site + "/#align")
     page.locator("#al-gold option[value='en-fr']").wait_for(state="attached")
     page.select_option("#al-gold", "en-fr")
-    page.fill("#al-pair", "7")
+    page.fill("#al-pair", "6")
     page.fill("#al-layer", "2")
     page.click("#al-go")
     page.locator(".method[data-method='argmax'] svg.links-svg line.link").first.wait_for(state="attached")
@@ -258,7 +254,7 @@ def test_offline_model_neighbours_and_docs_screenshots(page, offline_encoder, da
         if shots:
             DOCS_IMG.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(DOCS_IMG / "serve_neighbours.png"), full_page=True)
-        page.goto(url + "/#align?gold=en-fr&pair=5&methods=argmax,itermax&layer=8&level=subword&input=tokenized")
+        page.goto(url + "/#align?gold=en-fr&pair=9&methods=argmax,itermax&layer=8&level=subword&input=tokenized")
         page.locator(".method[data-method='argmax'] svg.links-svg line.link").first.wait_for(state="attached")
         hits = page.locator(".method[data-method='argmax'] line.link.hit").count()
         false = page.locator(".method[data-method='argmax'] line.link.false").count()
