@@ -123,6 +123,13 @@ def test_neighbours_query_in_the_index_finds_itself_first(client):
     assert d["results"][0]["lang"] == "*" and hits[0]["text"] == "Hallo Welt!" and hits[0]["score"] > 0.999
 
 
+def test_neighbours_query_at_the_limit_is_windowed(client):
+    q = ("The dog runs in the park. " * 80)[:MAX_CHARS]  # far beyond the tiny model's 64 positions
+    r = client.get("/api/neighbours", params={"q": q, "lang": "en", "to": "de", "k": 1})
+    assert r.status_code == 200, r.text
+    assert r.json()["results"][0]["hits"][0]["lang"] == "deu"
+
+
 @pytest.mark.parametrize("params, status, message", [
     ({"q": "", "lang": "en"}, 400, "empty query"),
     ({"q": "   ", "lang": "en"}, 400, "empty query"),
@@ -279,7 +286,20 @@ def test_align_gold_pair_marks_hits_misses_and_false_links(client):
     assert 0 <= g["aer"] <= 1 and d["gold"]["name"] == "en-fr"
 
 
+def test_align_pasted_pair_with_pasted_gold_links(client):
+    d = client.get("/api/align", params={"src": "the dog runs", "tgt": "der Hund läuft", "links": "0-0 1-1 2p2",
+                                         "methods": "argmax", "layer": "2"}).json()
+    m = d["methods"]["argmax"]
+    assert d["gold"]["name"] == "pasted" and d["gold"]["sure"] == [[0, 0], [1, 1]] and d["gold"]["possible"] == [[2, 2]]
+    assert all(st == ("hit" if (i, j) in {(0, 0), (1, 1), (2, 2)} else "false") for i, j, _, st in m["links"])
+    assert {tuple(x) for x in m["gold"]["misses"]} == {(0, 0), (1, 1)} - {(i, j) for i, j, *_ in m["links"]}
+
+
 @pytest.mark.parametrize("params, status, message", [
+    ({"src": "a b", "tgt": "c", "links": "0-0 x"}, 400, "links: bad link 'x'"),
+    ({"src": "a b", "tgt": "c", "links": "0-1"}, 400, "link 0-1: target index 1 is beyond the sentence"),
+    ({"src": "a b", "tgt": "c", "links": "0-0", "input": "raw"}, 400, "links: gold links index words split"),
+    ({"gold": "en-fr", "pair": 1, "links": "0-0"}, 400, "links: goes with a pasted pair"),
     ({"src": "", "tgt": "b"}, 400, "src: empty text"),
     ({"src": "a", "tgt": " "}, 400, "tgt: empty text"),
     ({"src": "a " * 1001, "tgt": "b"}, 413, "src: 2,002 characters; the limit is 2,000"),

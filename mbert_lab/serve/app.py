@@ -176,15 +176,16 @@ def _api(app: Any, state: ServeState) -> None:
 
     @app.get("/api/align", tags=["alignment"])
     @_guard
-    def align_ep(src: str = "", tgt: str = "", gold: str = "", pair: int | None = None,
+    def align_ep(src: str = "", tgt: str = "", gold: str = "", pair: int | None = None, links: str = "",
                  methods: str = "argmax,itermax,match", layer: str = "8", level: str = "subword",
                  input: str = "tokenized") -> dict[str, Any]:
-        """Align a pasted pair (``src``, ``tgt``) or pair ``pair`` of the gold set ``gold``
-        with ``methods`` at ``layer``: links with scores, the similarity heatmap, and with
-        gold, each link a hit or a false link and the gold links missed."""
-        _limit("src", src)
-        _limit("tgt", tgt)
-        return align_query(state, src, tgt, gold or None, pair, methods, layer, level, input)
+        """Align a pasted pair (``src``, ``tgt``; optional gold ``links``, 0-based Pharaoh
+        ``i-j`` sure / ``ipj`` possible) or pair ``pair`` of the gold set ``gold`` with
+        ``methods`` at ``layer``: links with scores, the similarity heatmap, and with gold,
+        each link a hit or a false link and the gold links missed."""
+        for name, v in (("src", src), ("tgt", tgt), ("links", links)):
+            _limit(name, v)
+        return align_query(state, src, tgt, gold or None, pair, methods, layer, level, input, links or None)
 
 
 # ------------------------------------------------------------------------------ neighbours
@@ -209,7 +210,7 @@ def neighbours_query(state: ServeState, q: str, lang: str, to: str, k: int, word
                        word=word, layers=layer, model=state.model, cache=False)
     check_count("k", k, maximum=1000)
     loaded = state.holder.get()
-    have = {it.lang for it in loaded.index.items}
+    have = set(state.languages(loaded.index))
     _check_lang("lang", lang, have)
     for t in (x.strip() for x in to.split(",") if x.strip()):
         _check_lang("to", t, have)
@@ -279,18 +280,39 @@ def _score_links(links: Any, gp: Any) -> dict[str, Any]:
             "precision": round(prec, 4), "recall": round(rec, 4), "aer": round(aer, 4)}
 
 
+def pasted_gold(src: str, tgt: str, links: str, input: str) -> Any:
+    """Pasted 0-based Pharaoh links (``0-0 1p2``) for a pasted tokenized pair -> a GoldPair,
+    read by the gold reader's rules (bad token, index beyond the sentence)."""
+    from ..data.readers.alignment import _LINK, _rebase
+    from ..data.readers.text import split_ascii_space
+
+    if input != "tokenized":
+        raise ConfigError("links: gold links index words split at spaces; use input=tokenized")
+    raw = []
+    for tok in split_ascii_space(links.replace("\t", " ")):
+        m = _LINK.match(tok)
+        if not m:
+            raise ConfigError(f"links: bad link '{tok}': expected 'i-j' (sure) or 'ipj' (possible), 0-based")
+        raw.append((int(m.group(1)), int(m.group(3)), m.group(2) == "-"))
+    return _rebase(tuple(split_ascii_space(src)), tuple(split_ascii_space(tgt)), raw, 0, "links", 1)
+
+
 def align_query(state: ServeState, src: str, tgt: str, gold: str | None, pair: int | None, methods: str,
-                layer: str, level: str, input: str) -> dict[str, Any]:
+                layer: str, level: str, input: str, links: str | None = None) -> dict[str, Any]:
     from ..studies.alignment import AlignConfig, align
     from ..studies.base import check_text
 
     gp = None
     if gold is not None:
+        if links is not None:
+            raise ConfigError("links: goes with a pasted pair, not with a gold set")
         gp = _gold_pair(gold, pair)
         src, tgt, input = " ".join(gp.src), " ".join(gp.tgt), "tokenized"
     else:
         check_text("src", src)
         check_text("tgt", tgt)
+        if links is not None:
+            gp = pasted_gold(src, tgt, links, input)
     cfg = AlignConfig(pairs=((src, tgt),), methods=methods, layers=layer, level=level, input=input, heatmaps=(1,),
                       model=state.model, cache=False)
     loaded = state.holder.get()
@@ -308,7 +330,7 @@ def align_query(state: ServeState, src: str, tgt: str, gold: str | None, pair: i
             "heatmap": {"method": hm.method, "src_labels": list(hm.src_labels), "tgt_labels": list(hm.tgt_labels),
                         "similarity": [[round(x, 4) for x in row] for row in hm.similarity],
                         "cells": [list(c) for c in hm.cells]},
-            "gold": None if gp is None else {"name": gold, "pair": pair, "sure": sorted(map(list, gp.sure)),
+            "gold": None if gp is None else {"name": gold or "pasted", "pair": pair, "sure": sorted(map(list, gp.sure)),
                                              "possible": sorted(map(list, gp.possible))}}
 
 

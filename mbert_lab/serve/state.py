@@ -164,6 +164,13 @@ class ServeState:
     meta: dict[str, Any] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)  # one encoding at a time
     busy: int = 0
+    _langs: tuple[str, ...] | None = None
+
+    def languages(self, index: Any) -> tuple[str, ...]:
+        """The languages of the open index's rows (computed once)."""
+        if self._langs is None:
+            self._langs = tuple(sorted({it.lang for it in index.items}))
+        return self._langs
 
     def status(self) -> dict[str, Any]:
         h = self.holder
@@ -171,7 +178,7 @@ class ServeState:
         if self.meta is not None:
             m = self.meta
             loaded = h._value.index if h.state == "ready" and h._value is not None else None
-            langs = sorted({it.lang for it in loaded.items}) if loaded is not None else []
+            langs = list(self.languages(loaded)) if loaded is not None else []
             idx = {"path": str(self.index), "ntotal": m.get("ntotal"), "dim": m.get("dim"), "layer": m.get("layer"),
                    "unit": m.get("unit"), "key": m.get("key"), "transform": m.get("transform"),
                    "model_id": (m.get("model") or {}).get("model_id"), "languages": langs,

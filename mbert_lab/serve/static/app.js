@@ -176,6 +176,7 @@ function alignParams() {
   const gold = $("#al-gold").value;
   if (gold) { p.set("gold", gold); p.set("pair", $("#al-pair").value); } else {
     p.set("src", $("#al-src").value); p.set("tgt", $("#al-tgt").value);
+    if ($("#al-links").value.trim()) p.set("links", $("#al-links").value.trim());
   }
   const ms = [...document.querySelectorAll("#al-form input[name=m]:checked")].map((x) => x.value);
   p.set("methods", ms.join(","));
@@ -185,7 +186,7 @@ function alignParams() {
 
 async function loadAlignPage(params) {
   await fillGold();
-  for (const k of ["gold", "pair", "src", "tgt", "layer", "level", "input"]) if (params.has(k)) $(`#al-${k}`).value = params.get(k);
+  for (const k of ["gold", "pair", "src", "tgt", "links", "layer", "level", "input"]) if (params.has(k)) $(`#al-${k}`).value = params.get(k);
   if (params.has("methods")) {
     const want = params.get("methods").split(",");
     for (const c of document.querySelectorAll("#al-form input[name=m]")) c.checked = want.includes(c.value);
@@ -196,7 +197,7 @@ async function loadAlignPage(params) {
 
 function syncGold() {
   const g = !!$("#al-gold").value;
-  $("#al-src").disabled = g; $("#al-tgt").disabled = g; $("#al-pair").disabled = !g;
+  $("#al-src").disabled = g; $("#al-tgt").disabled = g; $("#al-links").disabled = g; $("#al-pair").disabled = !g;
 }
 
 async function runAlign(params) {
@@ -208,7 +209,7 @@ async function runAlign(params) {
     if (gen !== GEN.align) return;
     if (d.gold) { $("#al-src").value = d.src.join(" "); $("#al-tgt").value = d.tgt.join(" "); }
     $("#al-info").textContent = `layer ${d.layer}, ${d.level} level, ${d.input} input, ${d.seconds.toFixed(3)} s` +
-      (d.gold ? ` — gold ${d.gold.name} pair ${d.gold.pair}: green = hit, red = false link, dashed = gold link missed` : "");
+      (d.gold ? ` — gold ${d.gold.name}${d.gold.pair ? ` pair ${d.gold.pair}` : ""}: green = hit, red = false link, dashed = gold link missed` : "");
     for (const [m, a] of Object.entries(d.methods)) out.append(methodBlock(m, a, d));
     out.append(el("h3", {}, `similarity (${d.heatmap.method}, ${d.level} level; outlined: linked)`), heatmap(d.heatmap));
     const link = $("#al-link");
