@@ -241,6 +241,70 @@ def test_cli_serve_bad_options_exit_2_before_serving(tmp_path, capsys):
     assert "no such folder" in err_lines[1] and "--port" in err_lines[2] and "no meta.json" in err_lines[3]
 
 
+def test_cli_serve_bad_model_device_port_exit_2(tmp_path, capsys):
+    import socket
+
+    from mbert_lab.cli import main
+
+    assert main(["serve", "--results", str(tmp_path), "--model", str(tmp_path / "no-model")]) == 2
+    assert main(["serve", "--results", str(tmp_path), "--device", "tpu"]) == 2
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert main(["serve", "--results", str(tmp_path), "--port", str(busy.getsockname()[1])]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3
+    assert "model: no such folder" in lines[0] and "device: unknown device 'tpu'" in lines[1]
+    assert "--host/--port: cannot listen on 127.0.0.1:" in lines[2]
+
+
+def test_cli_serve_runs_a_server_until_stopped(index_dir, results_dir, tmp_path):
+    """The real command in a subprocess on a free loopback port: pages and the results browser
+    answer at once; the index's model (a test model no one can load) is reported as failed."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MBERT_LAB_CACHE": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "mbert_lab", "serve", "--index", str(index_dir), "--results",
+                             str(results_dir), "--port", str(port)], stderr=subprocess.PIPE, text=True, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read()
+            try:
+                status = json.loads(urllib.request.urlopen(base + "/api/status", timeout=5).read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.2)
+        assert status["index"]["ntotal"] == len(ROWS)
+        listing = json.loads(urllib.request.urlopen(base + "/api/results?path=align", timeout=5).read())
+        assert "align_eval.json" in {f["name"] for f in listing["files"]}
+        while status["model"]["state"] == "loading" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status = json.loads(urllib.request.urlopen(base + "/api/status", timeout=5).read())
+        assert status["model"]["state"] == "failed" and "tiny-random-bert-wordpiece" in status["model"]["error"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    err_text = proc.stderr.read()
+    assert proc.returncode == 0, err_text  # Ctrl-C: uvicorn shuts down cleanly
+    assert f"open http://127.0.0.1:{port}/" in err_text
+
+
 def test_cli_serve_warns_on_other_hosts(capsys):
     from mbert_lab.cli.serve_cmd import warn_host
 

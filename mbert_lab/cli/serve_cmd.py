@@ -40,23 +40,40 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def check_args(args: argparse.Namespace) -> str:
-    """Everything checked before the server starts or a model loads; returns the model name."""
+    """Everything checked before the server starts or a model loads (the model fields by the
+    study Configs' rules); returns the model name."""
     from ..errors import ConfigError
     from ..serve.state import choose_model
-    from ..studies.base import check_count, check_device, check_input_dir
+    from ..studies.base import EncoderOptions, check_input_dir
 
     if args.index is None and args.results is None:
         raise ConfigError("give --index DIR (neighbours), --results DIR (results browser) or both")
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port: must be in 0..65535, got {args.port}")
-    check_count("--threads", args.threads, maximum=1024, allow_none=True)
-    try:
-        check_device(args.device)
-    except ConfigError as e:
-        raise ConfigError(f"--{e}") from None
     if args.results is not None:
         check_input_dir("--results", args.results)
-    return choose_model(args.index, args.model)
+    model = choose_model(args.index, args.model)
+    EncoderOptions(model=model, device=args.device, threads=args.threads)  # same rules as every study
+    check_port(args.host, args.port)
+    return model
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail now, in one line, if the address cannot be bound (in use, unknown host)."""
+    import socket
+
+    from ..errors import ConfigError
+
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(infos[0][4])
+    except OSError as e:
+        raise ConfigError(f"--host/--port: cannot listen on {host}:{port} ({e.strerror or e}); "
+                          "choose another --port") from None
 
 
 def warn_host(host: str) -> bool:
@@ -71,9 +88,16 @@ def warn_host(host: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ImportError as e:
+        raise ConfigError(f"mbert-lab serve needs the 'serve' extra ({e.name} is missing): "
+                          "pip install 'mbert-lab[serve]'") from None
     model = check_args(args)
     warn_host(args.host)
-    import uvicorn
 
     from ..serve import create_app
 
