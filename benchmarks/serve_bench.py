@@ -84,7 +84,7 @@ class Server:
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
-    def __enter__(self) -> Server:
+    def __enter__(self):  # returns self
         self.thread.start()
         t0 = time.monotonic()
         while not self.server.started:

@@ -9,12 +9,11 @@ import json
 import threading
 
 import pytest
-
 from fastapi.testclient import TestClient
 
 from mbert_lab.errors import ConfigError
 from mbert_lab.serve import create_app
-from mbert_lab.serve.state import Loaded, MAX_CHARS, open_index
+from mbert_lab.serve.state import MAX_CHARS, Loaded, open_index
 
 ROWS = [("en", "The dog runs in the park."), ("en", "I like green tea."), ("en", "Hello world!"),
         ("de", "Der Hund läuft im Park."), ("de", "Ich mag grünen Tee."), ("de", "Hallo Welt!"),
@@ -22,7 +21,8 @@ ROWS = [("en", "The dog runs in the park."), ("en", "I like green tea."), ("en",
 
 
 def build_index(encoder, folder, unit="sentence", layer=4, rows=ROWS):
-    from mbert_lab.studies.retrieval import IndexBuildConfig, build_index as build
+    from mbert_lab.studies.retrieval import IndexBuildConfig
+    from mbert_lab.studies.retrieval import build_index as build
 
     tsv = folder.parent / f"{folder.name}.tsv"
     tsv.write_text("".join(f"{lg}\t{t}\n" for lg, t in rows), encoding="utf-8")

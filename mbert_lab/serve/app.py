@@ -23,8 +23,17 @@ from typing import Any
 
 from ..errors import ConfigError, MbertLabError
 from . import browse
-from .state import MAX_CHARS, Loaded, ModelHolder, NotReady, ServeState, choose_model, default_loader, open_index
-from .state import read_index_meta
+from .state import (
+    MAX_CHARS,
+    Loaded,
+    ModelHolder,
+    NotReady,
+    ServeState,
+    choose_model,
+    default_loader,
+    open_index,
+    read_index_meta,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 MARGIN_K = 4  # neighbours: ratio margin against the mean of the query's top-4 scores
