@@ -151,6 +151,9 @@ def tables(obj: Any, title: str = "", out: list[dict[str, Any]] | None = None) -
         if all(f is not None and f for f in flat):
             out.append(_table(title or "values", list(rest), flat, "key"))  # type: ignore[arg-type]
             return out
+        part = [{k: x for k, x in v.items() if _scalar(x)} for v in rest.values()]
+        if all(part):  # e.g. by layer: each layer's figures in one table, the nested parts below
+            out.append(_table(title or "values", list(rest), part, "key"))
     if scal and not title:
         out.append({"title": "summary", "columns": ["field", "value"], "rows": [[k, v] for k, v in scal.items()],
                     "truncated": False})
