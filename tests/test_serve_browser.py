@@ -87,6 +87,18 @@ def make_results(d: Path) -> Path:
     return d
 
 
+def real_results(d: Path, encoder) -> Path:
+    """A results folder written by the library: align_eval on 30 en-fr gold pairs, its plot."""
+    from mbert_lab.plots.alignment import aer_by_layer
+    from mbert_lab.studies.alignment import AlignEvalConfig, align_eval
+
+    r = align_eval(AlignEvalConfig(gold=("en-fr",), layers="4,8,12", limit=30, methods=("argmax", "itermax"),
+                                   cache=False), encoder=encoder)
+    r.save(d / "align")
+    aer_by_layer(r, d / "align" / "aer_by_layer")
+    return d
+
+
 @pytest.fixture(scope="module")
 def tiny(_tiny_wordpiece_session):
     return _tiny_wordpiece_session
@@ -236,7 +248,8 @@ def test_offline_model_neighbours_and_docs_screenshots(page, offline_encoder, da
             en = fe.read_text(encoding="utf-8").splitlines()[:150]
     rows += [("en", x) for x in en]
     index = build_index(offline_encoder, tmp_path / "index", layer=12, rows=rows)
-    app = create_app(index, make_results(tmp_path / "results"), encoder=offline_encoder)
+    results = real_results(tmp_path / "results", offline_encoder)
+    app = create_app(index, results, encoder=offline_encoder)
     app.state.serve.holder.wait(60)
     shots = os.environ.get("MBERT_LAB_DOCS_SHOTS") == "1"
     with running(app) as url:
@@ -263,6 +276,8 @@ def test_offline_model_neighbours_and_docs_screenshots(page, offline_encoder, da
             page.screenshot(path=str(DOCS_IMG / "serve_alignment.png"), full_page=True)
         page.goto(url + "/#results?path=align")
         page.locator("table.data").first.wait_for()
+        assert page.locator("section.json h3").first.inner_text() == "align/align_eval.json — align_eval"
+        assert "offline:multilingual-e5-small-q4" in page.inner_text("details.provenance summary")
         wait_js(page, "() => { const i = document.querySelector('#rs-images img'); "
                                "return i && i.complete && i.naturalWidth > 0; }")
         if shots:

@@ -312,7 +312,10 @@ async function openFolder(path) {
   }
   if (!d.dirs.length && !d.files.length) ul.append(el("li", {}, "(empty folder)"));
   list.append(ul);
-  for (const f of d.files.filter((f) => f.kind === "image").slice(0, 40)) {
+  // a plot saved as both PNG and SVG is shown once (the PNG); both stay in the list above
+  const pngs = new Set(d.files.filter((f) => f.name.endsWith(".png")).map((f) => f.name.slice(0, -4)));
+  const shown = d.files.filter((f) => f.kind === "image" && !(f.name.endsWith(".svg") && pngs.has(f.name.slice(0, -4))));
+  for (const f of shown.slice(0, 40)) {
     imgs.append(el("figure", {}, el("img", {src: `/files/${f.path}`, alt: f.name, loading: "lazy"}), el("figcaption", {}, f.name)));
   }
   for (const f of d.files.filter((f) => f.kind === "json").slice(0, 10)) {
