@@ -305,6 +305,18 @@ def test_cli_serve_runs_a_server_until_stopped(index_dir, results_dir, tmp_path)
     assert f"open http://127.0.0.1:{port}/" in err_text
 
 
+def test_cli_serve_help_imports_no_web_stack_or_torch():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "mbert_lab", "serve", "--help"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "mbert-lab serve --index" in r.stdout
+    imported = {ln.split("|")[-1].strip().split(".")[0] for ln in r.stderr.splitlines() if ln.startswith("import time:")}
+    assert "mbert_lab" in imported
+    assert not imported & {"fastapi", "uvicorn", "starlette", "torch", "faiss", "transformers"}
+
+
 def test_cli_serve_warns_on_other_hosts(capsys):
     from mbert_lab.cli.serve_cmd import warn_host
 
