@@ -267,6 +267,7 @@ def test_cli_serve_runs_a_server_until_stopped(index_dir, results_dir, tmp_path)
     import subprocess
     import sys
     import time
+    import urllib.error
     import urllib.request
 
     with socket.socket() as s:
@@ -293,6 +294,10 @@ def test_cli_serve_runs_a_server_until_stopped(index_dir, results_dir, tmp_path)
             time.sleep(0.2)
             status = json.loads(urllib.request.urlopen(base + "/api/status", timeout=5).read())
         assert status["model"]["state"] == "failed" and "tiny-random-bert-wordpiece" in status["model"]["error"]
+        rebound = urllib.request.Request(base + "/api/status", headers={"Host": f"attacker.example:{port}"})
+        with pytest.raises(urllib.error.HTTPError) as e:  # another site's name resolving to 127.0.0.1
+            urllib.request.urlopen(rebound, timeout=5)
+        assert e.value.code == 400
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -108,7 +108,7 @@ def tiny(_tiny_wordpiece_session):
 def site(tiny, tmp_path_factory):
     base = tmp_path_factory.mktemp("serve-browser")
     index = build_index(tiny, base / "index", rows=ROWS + [("de", "Wo ist der Bahnhof?"), ("fr", "Où est la gare ?")])
-    app = create_app(index, make_results(base / "results"), encoder=tiny)
+    app = create_app(index, make_results(base / "results"), encoder=tiny, allowed_hosts=["127.0.0.1", "localhost"])
     app.state.serve.holder.wait(60)
     with running(app) as url:
         yield url

@@ -101,7 +101,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ..serve import create_app
 
-    app = create_app(args.index, args.results, model, device=args.device, threads=args.threads)
+    from ..serve.state import LOCAL_HOSTS
+
+    # on loopback, only loopback Host headers (no DNS rebinding); elsewhere the user chose to expose it
+    hosts = [*LOCAL_HOSTS, "[::1]"] if args.host in LOCAL_HOSTS else None
+    app = create_app(args.index, args.results, model, device=args.device, threads=args.threads, allowed_hosts=hosts)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"mbert-lab serve: model {model} loading in the background; "
           f"open http://{shown}:{args.port or '<port>'}/ (Ctrl-C stops)", file=sys.stderr, flush=True)

@@ -54,10 +54,13 @@ def _limit(name: str, value: str | None) -> None:
 
 
 def create_app(index: str | Path | None = None, results: str | Path | None = None, model: str | None = None, *,
-               encoder: Any = None, loader: Any = None, device: str = "cpu", threads: int | None = None) -> Any:
+               encoder: Any = None, loader: Any = None, device: str = "cpu", threads: int | None = None,
+               allowed_hosts: list[str] | None = None) -> Any:
     """The app for an index folder and/or a results folder. The model is the index's
     (another ``model`` raises ConfigError); it is loaded once in a background thread
-    (``encoder``: use this one; ``loader``: a callable returning :class:`Loaded`, for tests)."""
+    (``encoder``: use this one; ``loader``: a callable returning :class:`Loaded`, for tests).
+    ``allowed_hosts``: Host headers accepted (others get 400), e.g. the loopback names, so a
+    web page elsewhere cannot reach the app through DNS rebinding; None accepts any."""
     from ..studies.base import check_input_dir
 
     name = choose_model(index, model)
@@ -71,6 +74,10 @@ def create_app(index: str | Path | None = None, results: str | Path | None = Non
     state = ServeState(Path(index) if index is not None else None, Path(results) if results is not None else None,
                        name, holder, meta)
     app = _build(state)
+    if allowed_hosts is not None:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     holder.start()
     return app
 
