@@ -153,13 +153,15 @@ def _guard(fn: Any) -> Any:
 
 def _run(state: ServeState, work: Any) -> tuple[Any, float]:
     """Run model work (one at a time: the tokenizer is not thread-safe), timed."""
-    state.busy += 1
+    with state.count_lock:
+        state.busy += 1
     try:
         with state.lock:
             t0 = time.perf_counter()
             return work(), time.perf_counter() - t0
     finally:
-        state.busy -= 1
+        with state.count_lock:
+            state.busy -= 1
 
 
 def _api(app: Any, state: ServeState) -> None:

@@ -163,7 +163,8 @@ class ServeState:
     holder: ModelHolder
     meta: dict[str, Any] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)  # one encoding at a time
-    busy: int = 0
+    busy: int = 0  # queries running or waiting for the model
+    count_lock: threading.Lock = field(default_factory=threading.Lock)
     _langs: tuple[str, ...] | None = None
 
     def languages(self, index: Any) -> tuple[str, ...]:
