@@ -4,7 +4,10 @@
 clients against a 100,000-vector index, bounded in count (``--queries``) and in time
 (``--time-limit``; whatever has not run by then counts as an error). Reports errors, wall time,
 throughput and the p50 / p95 / max latency seen by the clients, plus the server-side time of a
-query (encoding the query with the model + the FAISS search).
+query (encoding the query with the model + the FAISS search). The server encodes one query at a
+time (one model, a tokenizer that is not thread-safe), so with 8 clients a query mostly waits its
+turn; ``--single`` queries sent afterwards by one client (the last ones of the load phase,
+so the server is warm) give the latency without queueing.
 
 The index: RANDOM vectors of the real shape (``--vectors random``: the model's hidden size,
 seeded Gaussian, L2-normalised by the index), built through the library
@@ -143,6 +146,7 @@ def main() -> int:
     ap.add_argument("--key", default="auto", help="FAISS factory key (default: auto, as 'index build' chooses)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--single", type=int, default=20, help="queries then sent again by ONE client (latency without queueing)")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--time-limit", type=float, default=600.0, help="seconds for the load phase (default 600)")
     ap.add_argument("--threads", type=int, default=2, help="torch / FAISS threads (default 2)")
@@ -165,6 +169,8 @@ def main() -> int:
             raise SystemExit(f"the server's model/index did not load: {state.holder.error}")
         with Server(app) as srv:
             res = load(srv.url, texts, a.clients, a.time_limit, a.k)
+            single = load(srv.url, texts[-a.single:], 1, a.time_limit, a.k)  # then one client: no queueing
+    res["one_client"] = {k: single[k] for k in ("queries", "errors", "p50_ms", "p95_ms", "server_p50_ms")}
     res.update(index=info, vectors=a.vectors, model=enc.model_id, threads=a.threads, cpus=os.cpu_count(),
                loadavg=os.getloadavg())
     print(f"index: {info['ntotal']:,} {a.vectors} vectors of dim {info['dim']}, key {info['key']}, "
@@ -177,12 +183,15 @@ def main() -> int:
     print(f"{'measure':<16}{'value':>12}")
     for name, v in rows:
         print(f"{name:<16}{v!s:>12}")
-    if res["errors"]:
+    o = res["one_client"]
+    print(f"then one client, {o['queries']} queries: p50 {o['p50_ms']} ms, p95 {o['p95_ms']} ms "
+          f"(server {o['server_p50_ms']} ms), errors {o['errors']}")
+    if res["errors"] or o["errors"]:
         print("errors:", res["first_errors"])
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "serve_bench.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
-    return 1 if res["errors"] else 0
+    return 1 if res["errors"] or o["errors"] else 0
 
 
 if __name__ == "__main__":
