@@ -97,8 +97,9 @@ def test_pages_and_assets_are_local(client):
 
 def test_openapi_lists_every_endpoint(client):
     spec = client.get("/openapi.json").json()
-    assert {"/api/status", "/api/neighbours", "/api/gold", "/api/gold/{name}", "/api/align", "/api/results",
-            "/api/results/json", "/files/{path}"} <= set(spec["paths"])
+    assert {"/api/status", "/api/neighbours", "/api/gold", "/api/gold/{name}", "/api/embedded",
+            "/api/embedded/{lang}", "/api/align", "/api/results", "/api/results/json",
+            "/files/{path}"} <= set(spec["paths"])
     assert client.get("/docs").status_code == 404  # Swagger UI would load a CDN
 
 
@@ -341,6 +342,24 @@ def test_gold_sets_and_a_gold_pair(client):
     assert "unknown value 'xx-yy'" in err(client.get("/api/gold/xx-yy"), 400)
 
 
+def test_embedded_corpus_pairs(client, tmp_path, monkeypatch):
+    from mbert_lab.serve.app import _embedded_path
+
+    if not _embedded_path().is_file():  # the demo fetches it; build it the same way here
+        from mbert_lab.data.embedded import load_embedded_corpus
+
+        load_embedded_corpus()
+    langs = {x["lang"]: x["pairs"] for x in client.get("/api/embedded").json()["languages"]}
+    assert langs["de"] > 50
+    p = client.get("/api/embedded/de", params={"pair": 2}).json()
+    assert p["src"] and p["tgt"] and p["src"] != p["tgt"] and p["pairs"] == langs["de"]
+    assert "unknown embedded corpus language 'xx'" in err(client.get("/api/embedded/xx"), 400)
+    assert "pair: a pair number in 1.." in err(client.get("/api/embedded/de", params={"pair": 0}), 400)
+    monkeypatch.setenv("MBERT_LAB_CACHE", str(tmp_path / "empty-cache"))
+    assert "not cached yet" in err(client.get("/api/embedded"), 404)
+    assert not (tmp_path / "empty-cache").exists()  # looked for, not created
+
+
 def test_align_pasted_pair_links_scores_heatmap(client):
     r = client.get("/api/align", params={"src": "the dog", "tgt": "der Hund", "methods": "argmax,itermax",
                                          "layer": "2"})
@@ -457,6 +476,7 @@ def test_no_endpoint_writes_files(tiny, index_dir, results_dir, tmp_path, monkey
     app.state.serve.holder.wait(30)
     c = TestClient(app)
     for url in ("/", "/api/status", "/openapi.json", "/api/neighbours?q=Hello&lang=en&to=de",
+                "/api/align?src=a+b&tgt=c+d&links=0-0&layer=1",
                 "/api/gold", "/api/gold/en-fr?pair=1", "/api/align?src=a+b&tgt=c+d&layer=1",
                 "/api/align?gold=en-fr&pair=1&layer=1", "/api/results?path=align",
                 "/api/results/json?path=align/align_eval.json", "/files/align/plot.svg"):

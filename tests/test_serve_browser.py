@@ -184,6 +184,24 @@ def test_pasted_pair_alignment(page, site):
     assert_no_external_requests(page)
 
 
+def test_embedded_corpus_pair_is_loaded_and_aligned(page, site):
+    from mbert_lab.data.embedded import load_embedded_corpus
+
+    en, de = load_embedded_corpus().parallel("de")[2]  # cached by the demo (fetched here if not)
+    page.goto(site + "/#align")
+    page.locator("#al-emb option[value='de']").wait_for(state="attached")
+    page.select_option("#al-emb", "de")
+    page.fill("#al-emb-pair", "3")
+    page.click("#al-emb-load")
+    wait_js(page, "() => document.getElementById('al-src').value.length > 0")
+    assert page.input_value("#al-src") == en and page.input_value("#al-tgt") == de
+    assert page.input_value("#al-input") == "raw"
+    page.fill("#al-layer", "2")
+    page.click("#al-go")
+    page.locator(".method[data-method='argmax'] svg.links-svg line.link").first.wait_for(state="attached")
+    assert_no_external_requests(page)
+
+
 def test_results_folder_shows_a_table_an_image_and_the_report(page, site):
     page.goto(site + "/#results")
     page.click("text=align/")

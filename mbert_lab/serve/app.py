@@ -5,6 +5,7 @@ Endpoints (all JSON but ``/`` and the files; the schema is at ``/openapi.json``)
 - ``GET /api/status``: model state (loading / ready / failed), index summary, limits, queries running;
 - ``GET /api/neighbours``: nearest neighbours of a sentence or a word (``SearchConfig`` rules);
 - ``GET /api/gold``, ``GET /api/gold/{name}``: the gold alignment sets of the data mirror, one pair;
+- ``GET /api/embedded``, ``GET /api/embedded/{lang}``: pairs of the embedded corpus (when cached);
 - ``GET /api/align``: align a pasted or gold pair (``AlignConfig`` rules), heatmap, gold hits/misses;
 - ``GET /api/results``, ``GET /api/results/json``, ``GET /files/{path}``: the results browser.
 
@@ -192,6 +193,27 @@ def _api(app: Any, state: ServeState) -> None:
         """One pair of a gold set (1-based): words and 0-based sure / possible links."""
         return gold_pair_json(name, pair)
 
+    @app.get("/api/embedded", tags=["alignment"])
+    @_guard
+    def embedded_langs() -> dict[str, Any]:
+        """Languages of the embedded corpus (English UI messages and their translations), if cached."""
+        c = embedded_corpus()
+        return {"languages": [{"lang": lg, "pairs": len(c.parallel(lg))} for lg in c.languages]}
+
+    @app.get("/api/embedded/{lang}", tags=["alignment"])
+    @_guard
+    def embedded_pair(lang: str, pair: int = 1) -> dict[str, Any]:
+        """Pair ``pair`` (1-based) of the embedded corpus in ``lang``: English, translation (raw text)."""
+        from ..errors import choice_error
+
+        c = embedded_corpus()
+        if lang not in c.translations:
+            raise choice_error("embedded corpus language", lang, c.languages)
+        pairs = c.parallel(lang)
+        if not 1 <= pair <= len(pairs):
+            raise ConfigError(f"pair: a pair number in 1..{len(pairs)} of the embedded corpus in '{lang}', got {pair}")
+        return {"lang": lang, "pair": pair, "pairs": len(pairs), "src": pairs[pair - 1][0], "tgt": pairs[pair - 1][1]}
+
     @app.get("/api/align", tags=["alignment"])
     @_guard
     def align_ep(src: str = "", tgt: str = "", gold: str = "", pair: int | None = None, links: str = "",
@@ -255,6 +277,38 @@ def _gold(name: str) -> Any:
     from ..data.datasets import load_gold_alignment
 
     return load_gold_alignment(name)
+
+
+def _embedded_path() -> Path:
+    """Where the embedded corpus is cached (found without creating any folder)."""
+    import os
+
+    from ..data.embedded import DJANGO_WHEEL
+    from ..paths import CACHE_ENV
+
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        root = Path(env).expanduser().resolve()
+    else:
+        from platformdirs import user_cache_dir
+
+        root = Path(user_cache_dir("mbert-lab"))
+    return root / "corpora" / f"django-{DJANGO_WHEEL['version']}" / "corpus.json"
+
+
+@functools.lru_cache(maxsize=1)
+def _embedded(path: str) -> Any:
+    from ..data.embedded import load_embedded_corpus
+
+    return load_embedded_corpus()
+
+
+def embedded_corpus() -> Any:
+    """The embedded corpus when it is already cached (no endpoint fetches or writes it)."""
+    p = _embedded_path()
+    if not p.is_file():
+        raise ApiError(404, "the embedded corpus is not cached yet; 'mbert-lab demo' fetches it")
+    return _embedded(str(p))
 
 
 def list_gold() -> list[dict[str, Any]]:

@@ -162,7 +162,29 @@ async function loadNeighbours(params) {
 
 // ------------------------------------------------------------------ alignment
 
+async function fillEmbedded() {
+  const sel = $("#al-emb");
+  if (sel.options.length > 1) return;
+  try {
+    const r = await fetch("/api/embedded");
+    if (!r.ok) { sel.disabled = true; $("#al-emb-load").disabled = true; return; }
+    for (const x of (await r.json()).languages) sel.append(el("option", {value: x.lang}, `${x.lang} (${x.pairs} pairs)`));
+  } catch (e) { sel.disabled = true; }
+}
+
+// an embedded-corpus pair fills the pasted fields (raw text: words from the tokenizer)
+async function loadEmbedded() {
+  const lang = $("#al-emb").value;
+  if (!lang) return;
+  try {
+    const d = await api(`/api/embedded/${encodeURIComponent(lang)}?pair=${encodeURIComponent($("#al-emb-pair").value)}`, "loading the pair");
+    $("#al-gold").value = ""; syncGold();
+    $("#al-src").value = d.src; $("#al-tgt").value = d.tgt; $("#al-links").value = ""; $("#al-input").value = "raw";
+  } catch (e) { showError(e.message); }
+}
+
 async function fillGold() {
+  fillEmbedded();
   const sel = $("#al-gold");
   if (sel.options.length > 1) return;
   try {
@@ -361,6 +383,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#nb-q").addEventListener("input", () => { $("#nb-count").textContent = $("#nb-q").value.length; });
   $("#al-form").addEventListener("submit", (ev) => { ev.preventDefault(); const p = alignParams(); setHash("align", p); runAlign(p); });
   $("#al-gold").addEventListener("change", syncGold);
+  $("#al-emb-load").addEventListener("click", loadEmbedded);
   window.addEventListener("popstate", route);
   window.addEventListener("hashchange", route);
   refreshStatus();
