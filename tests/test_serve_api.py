@@ -316,7 +316,7 @@ def test_cli_serve_help_imports_no_web_stack_or_torch():
     import sys
 
     r = subprocess.run([sys.executable, "-X", "importtime", "-m", "mbert_lab", "serve", "--help"],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0 and "mbert-lab serve --index" in r.stdout
     imported = {ln.split("|")[-1].strip().split(".")[0] for ln in r.stderr.splitlines() if ln.startswith("import time:")}
     assert "mbert_lab" in imported

@@ -100,7 +100,6 @@ def run(args: argparse.Namespace) -> int:
     warn_host(args.host)
 
     from ..serve import create_app
-
     from ..serve.state import LOCAL_HOSTS
 
     # on loopback, only loopback Host headers (no DNS rebinding); elsewhere the user chose to expose it
