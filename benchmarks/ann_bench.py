@@ -213,7 +213,7 @@ def recall_ties(q: np.ndarray, ids: np.ndarray, exact_s: np.ndarray, k: int, x, 
 
 
 def ann(args: argparse.Namespace) -> None:
-    from mbert_lab.index.faiss_index import Item, VectorIndex
+    from mbert_lab.index.faiss_index import VectorIndex
 
     set_threads(args.threads)
     work = Path(args.work)
@@ -289,9 +289,59 @@ class ItemRows:
         return Item("xx", str(int(i)), "")
 
 
+# ----------------------------------------------------------------------------- mine
+def mine_step(args: argparse.Namespace) -> None:
+    """Margin mining of every Tatoeba pair at once: all non-English unique sentences against
+    all English ones, k-NN both ways by exact search and by the project's index (tuned for the
+    k the margin needs), the same margin code on both; F1 at the best threshold vs the gold."""
+    from mbert_lab.analyses.retrieval import MineMode, knn, mine_from_neighbours, score_pairs
+    from mbert_lab.index.faiss_index import Item, VectorIndex
+
+    set_threads(args.threads)
+    work = Path(args.work)
+    meta = json.loads((work / "prepared.json").read_text())
+    langs = np.array(meta["langs"])
+    x_rows, y_rows = np.nonzero(langs != "eng")[0], np.nonzero(langs == "eng")[0]
+    pos_x = {int(r): i for i, r in enumerate(x_rows)}
+    pos_y = {int(r): i for i, r in enumerate(y_rows)}
+    gold = {(pos_x[a], pos_y[b]) for pairs in meta["gold"].values() for a, b in pairs if a in pos_x and b in pos_y}
+    sent = np.load(work / f"sent_L{args.layer}.npy", mmap_mode="r")
+    xn, yn = normalise(np.asarray(sent[x_rows], np.float32)), normalise(np.asarray(sent[y_rows], np.float32))
+    k = args.margin_k
+    out: dict = {"layer": args.layer, "n_src": len(xn), "n_tgt": len(yn), "gold_pairs": len(gold), "margin_k": k}
+    t0 = time.perf_counter()
+    sx, ix = knn(xn, yn, k, normalized=True)
+    sy, iy = knn(yn, xn, k, normalized=True)
+    out["exact_seconds"] = time.perf_counter() - t0
+    exact = score_pairs(mine_from_neighbours(sx, ix, sy, iy, k, "ratio", ["max"])[MineMode.MAX], gold)
+    out["exact_f1"] = exact.f1
+    for target in args.targets:
+        t0 = time.perf_counter()
+        iy_idx = VectorIndex.build(yn, [Item("eng", str(i), "") for i in range(len(yn))], key=args.key,
+                                   memory_budget=args.memory, threads=args.threads, seed=args.seed,
+                                   hold_out=1000, target_recall=target, tune_k=k)
+        ix_idx = VectorIndex.build(xn, [Item("xx", str(i), "") for i in range(len(xn))], key=args.key,
+                                   memory_budget=args.memory, threads=args.threads, seed=args.seed,
+                                   hold_out=1000, target_recall=target, tune_k=k)
+        build = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        asx, aix = iy_idx.search_raw(xn, k, prepared=True)
+        asy, aiy = ix_idx.search_raw(yn, k, prepared=True)
+        secs = time.perf_counter() - t0
+        got = score_pairs(mine_from_neighbours(asx, aix, asy, aiy, k, "ratio", ["max"])[MineMode.MAX], gold)
+        row = {"target_recall": target, "index": iy_idx.meta.key, "params": iy_idx.meta.search_params,
+               "build_seconds": build, "search_seconds": secs, "speedup_vs_exact": out["exact_seconds"] / secs,
+               "f1": got.f1, "f1_delta_points": 100 * (got.f1 - exact.f1)}
+        out.setdefault("ann", []).append(row)
+        log(row)
+    out["peak_rss_gib"] = peak_rss_gib()
+    (work / f"mine_L{args.layer}.json").write_text(json.dumps(out, indent=2))
+    log("mine", {k_: v for k_, v in out.items() if k_ != "ann"})
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("step", choices=("prepare", "exact", "ann", "all"))
+    ap.add_argument("step", choices=("prepare", "exact", "ann", "mine", "all"))
     ap.add_argument("--work", default=str(ROOT / "results" / "bench" / "ann"))
     ap.add_argument("--model", default="offline")
     ap.add_argument("--dtype", default="bf16", help="compute dtype of the vectors (prepare)")
@@ -303,6 +353,7 @@ def main() -> int:
     ap.add_argument("--targets", type=lambda s: [float(v) for v in s.split(",")], default=[0.98, 0.95])
     ap.add_argument("--key", default="auto", help="FAISS factory string, or auto (the project's choice)")
     ap.add_argument("--memory", default="8G", help="memory budget for the index choice")
+    ap.add_argument("--margin-k", type=int, default=4, help="margin neighbourhood (mine)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if args.step == "all":
@@ -317,8 +368,10 @@ def main() -> int:
                 t = ["--table", table, "--layer", str(layer)]
                 subprocess.run([*me, "exact", *opts, *t], check=True)
                 subprocess.run([*me, "ann", *opts, *t], check=True)
+        for layer in LAYERS:
+            subprocess.run([*me, "mine", *opts, "--layer", str(layer)], check=True)
         return 0
-    {"prepare": prepare, "exact": exact, "ann": ann}[args.step](args)
+    {"prepare": prepare, "exact": exact, "ann": ann, "mine": mine_step}[args.step](args)
     return 0
 
 

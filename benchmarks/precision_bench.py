@@ -3,7 +3,7 @@
 - Word alignment: AER at layer 8 (ArgMax, IterMax, Match; subword level) on the dev halves of the
   mirror's gold sets (en-fr, ro-en, ja-en; the seeded dev/test split of ``align_eval``), and on the
   test halves.
-- Tatoeba: xx->eng and eng->xx accuracy at layer 8 (raw, cosine) over ``--langs``.
+- Tatoeba: xx->eng and eng->xx accuracy at layer 8 (no centering, cosine) over ``--langs``.
 
 Every dtype runs the same studies on the same data in one process; the vector cache is off so
 nothing computed in one precision is reused by another. Speed is extract_bench's job.
@@ -44,7 +44,7 @@ def main() -> int:
         t0 = time.perf_counter()
         common = {"model": args.model, "dtype": dt, "threads": args.threads, "cache": False}
         al = ml.align_eval(gold=["en-fr", "ro-en", "ja-en"], layers=8, **common, encoder=enc)
-        ta = ml.tatoeba(langs=args.langs.split(","), layers=8, transforms=["raw"], **common, encoder=enc)
+        ta = ml.tatoeba(langs=args.langs.split(","), layers=8, transforms=["none"], **common, encoder=enc)
         row = {"dtype": dt, "seconds": time.perf_counter() - t0, "aer": {}, "tatoeba": {}}
         for r in al.by_layer_all_pairs:
             if r.layer == 8:
@@ -58,7 +58,7 @@ def main() -> int:
                         c[i] += v
             for key, counts in sums.items():
                 row["aer"][key] = AlignmentScores.from_counts(*counts).aer
-        for lang, sc in ta.transforms["raw"].per_language[8].items():
+        for lang, sc in ta.transforms["none"].per_language[8].items():
             row["tatoeba"][lang] = {"xx_to_eng": sc.xx_to_eng, "eng_to_xx": sc.eng_to_xx}
         rows.append(row)
         print(json.dumps(row), flush=True)
