@@ -884,6 +884,7 @@ class IndexBuildConfig(EncoderOptions):
     key: str = "auto"
     memory: str = "4G"
     target_recall: float | None = 0.95
+    tune_k: int = 10
     hold_out: int = 1000
     append: bool = False
 
@@ -909,6 +910,7 @@ class IndexBuildConfig(EncoderOptions):
         except (ConfigError, ValueError):
             raise ConfigError(f"memory: expected a size like 4G or 512M, got {self.memory!r}") from None
         check_float("target_recall", self.target_recall, low=0.0, high=1.0, low_open=True, allow_none=True)
+        check_count("tune_k", self.tune_k, maximum=1024)
         check_count("hold_out", self.hold_out, minimum=0)
         if self.append and not (Path(self.index) / "meta.json").is_file():
             raise InputError("index: append=true needs an existing index (no meta.json there)", self.index)
@@ -1005,7 +1007,8 @@ def build_index(config: IndexBuildConfig, *, encoder: Any = None, store: Any = N
         idx, before = VectorIndex.build(
             vecs, items, key=config.key, memory_budget=config.memory, model=model_dict(enc), layer=layer,
             unit=config.unit, pooling="mean", transform=config.transform, threads=config.threads,
-            hold_out=min(config.hold_out, len(items) // 10), target_recall=config.target_recall), 0
+            hold_out=min(config.hold_out, len(items) // 10), target_recall=config.target_recall,
+            tune_k=config.tune_k), 0
         idx.meta.extra["source"] = f"tatoeba:{','.join(config.tatoeba)}" if config.tatoeba else str(config.input)
     idx.save(config.index)
     m = idx.meta
