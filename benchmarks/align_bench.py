@@ -6,7 +6,8 @@ subprocess (so each peak RSS is its own), one after the other in the same invoca
 
 Timed, for both: from word lists in memory to links of all three methods for every pair
 (tokenization, encoding, similarity, extraction). Not timed: loading the model and reading
-the files. mbert-lab runs without its vector cache (every vector is computed in the run).
+the files, and one warm-up pair each (for bf16, the converted copy of the weights is made
+then). mbert-lab runs without its vector cache (every vector is computed in the run).
 
 Parity: SimAlign keeps lone '▁' pieces in its matrices, so the parity rows use the same
 treatment (``drop_lone_marker=False``); the effect of dropping them (mbert-lab's default) is
@@ -15,7 +16,10 @@ reported next to it. Besides AER, the share of pairs whose links are identical i
 Needs the ``bench`` extra (``pip install --no-deps simalign==0.4``; networkx, psutil).
 Run (heavy; on the shared machine wrap it in ``flock /tmp/mbert-heavy.lock``)::
 
-    python benchmarks/align_bench.py [--layer 8] [--levels subword,word] [--limit N]
+    python benchmarks/align_bench.py [--layer 8] [--levels subword,word] [--limit N] [--dtypes fp32,bf16]
+
+``--dtypes``: our compute precisions, each its own run (ours first dtype, SimAlign, ours others);
+the parity table has one block per dtype (fp32: identical links expected; bf16: AER close).
 
 Writes ``results/bench/align_bench.json`` (and prints the tables).
 """
@@ -73,8 +77,12 @@ def worker_ours(args: argparse.Namespace) -> dict:
     src = [s for n in names for s in data[n][0]]
     tgt = [t for n in names for t in data[n][1]]
     res: dict = {"links": {}, "links_drop": {}, "time": {}}
+    # warm-up, untimed (as SimAlign's): first-call overheads, and for bf16/int8 the converted
+    # copy of the weights, which is made once per loaded model (part of loading it)
+    encode_pairs(enc, src[:1], tgt[:1], layers=(args.layer,), store=None, progress=False, dtype=args.dtype)
     t0 = time.perf_counter()
-    s_view, t_view = encode_pairs(enc, src, tgt, layers=(args.layer,), store=None, progress=False)
+    s_view, t_view = encode_pairs(enc, src, tgt, layers=(args.layer,), store=None, progress=False,
+                                  dtype=args.dtype)
     t_enc = time.perf_counter() - t0
     timed_links: dict = {}
     t_align: dict = {}
@@ -127,6 +135,9 @@ def worker_simalign(args: argparse.Namespace) -> dict:
         for level in args.levels
     }
     res["rss_after_load_mb"] = rss_mb()
+    for sa in aligners.values():  # warm-up, untimed (as ours)
+        first = next(iter(data.values()))
+        sa.get_word_aligns(first[0][0], first[1][0])
     total = 0.0
     for level, sa in aligners.items():
         for name, (src, tgt, _) in data.items():
@@ -151,15 +162,15 @@ def worker_simalign(args: argparse.Namespace) -> dict:
     return res
 
 
-def run_worker(kind: str, args: argparse.Namespace) -> dict:
+def run_worker(kind: str, args: argparse.Namespace, dtype: str = "fp32") -> dict:
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "w.json"
         cmd = [sys.executable, __file__, "--worker", kind, "--worker-out", str(out), "--model", args.model,
                "--layer", str(args.layer), "--sets", ",".join(args.sets), "--levels", ",".join(args.levels),
-               "--threads", str(args.threads)]
+               "--threads", str(args.threads), "--dtype", dtype]
         if args.limit:
             cmd += ["--limit", str(args.limit)]
-        print(f"[{kind}] running ...", file=sys.stderr, flush=True)
+        print(f"[{kind} {dtype}] running ...", file=sys.stderr, flush=True)
         subprocess.run(cmd, check=True)
         return json.loads(out.read_text())
 
@@ -178,6 +189,8 @@ def main() -> int:
     p.add_argument("--levels", default="subword", help="subword (SimAlign 'bpe') and/or word; speed: the first")
     p.add_argument("--limit", type=int, default=None, help="first N pairs of each set")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--dtypes", default="fp32", help="our compute dtypes, e.g. fp32,bf16 (SimAlign: fp32)")
+    p.add_argument("--dtype", default="fp32", help=argparse.SUPPRESS)
     p.add_argument("--out", default=str(ROOT / "results" / "bench" / "align_bench.json"))
     p.add_argument("--worker", choices=("ours", "simalign"), help=argparse.SUPPRESS)
     p.add_argument("--worker-out", help=argparse.SUPPRESS)
@@ -189,23 +202,29 @@ def main() -> int:
         Path(args.worker_out).write_text(json.dumps(res))
         return 0
 
-    ours = run_worker("ours", args)
+    dtypes = [d for d in args.dtypes.split(",") if d]
+    # ours (first dtype), SimAlign, ours (other dtypes): each in its own process
+    runs = {dtypes[0]: run_worker("ours", args, dtypes[0])}
     sim = run_worker("simalign", args)
+    for dt in dtypes[1:]:
+        runs[dt] = run_worker("ours", args, dt)
+    ours = runs[dtypes[0]]
     data = load_sets(args.sets, args.limit)
     rows = []
-    for level in args.levels:
-        for name in args.sets:
-            gold = data[name][2]
-            for m in METHODS:
-                a = ours["links"][level][name][m]
-                b = sim["links"][level][name][m]
-                same = sum(set(map(tuple, x)) == set(map(tuple, y)) for x, y in zip(a, b)) / len(a)
-                rows.append({
-                    "level": level, "set": name, "method": m, "pairs": len(gold),
-                    "aer_simalign": aer(b, gold), "aer_ours": aer(a, gold),
-                    "aer_ours_drop_lone": aer(ours["links_drop"][level][name][m], gold),
-                    "identical_pairs": same,
-                })
+    for dt, run in runs.items():
+        for level in args.levels:
+            for name in args.sets:
+                gold = data[name][2]
+                for m in METHODS:
+                    a = run["links"][level][name][m]
+                    b = sim["links"][level][name][m]
+                    same = sum(set(map(tuple, x)) == set(map(tuple, y)) for x, y in zip(a, b)) / len(a)
+                    rows.append({
+                        "dtype": dt, "level": level, "set": name, "method": m, "pairs": len(gold),
+                        "aer_simalign": aer(b, gold), "aer_ours": aer(a, gold),
+                        "aer_ours_drop_lone": aer(run["links_drop"][level][name][m], gold),
+                        "identical_pairs": same,
+                    })
     for r in rows:
         r["diff_points"] = 100 * (r["aer_ours"] - r["aer_simalign"])
     speed = {
@@ -214,6 +233,8 @@ def main() -> int:
         "ours_encode_s": ours["time"]["encode_s"],
         "ours_align_s": ours["time"]["align_s"],
         "ratio": sim["time"]["total_s"] / ours["time"]["total_s"],
+        "by_dtype": {dt: {"ours_s": r["time"]["total_s"], "encode_s": r["time"]["encode_s"],
+                          "ratio": sim["time"]["total_s"] / r["time"]["total_s"]} for dt, r in runs.items()},
         "simalign_per_set_s": {k: v for k, v in sim["time"].items() if k != "total_s"},
         "pairs": ours["pairs"],
         "level_timed": args.levels[0],
@@ -238,14 +259,16 @@ def main() -> int:
         "command": " ".join(sys.argv),
     }
     atomic_write_json(args.out, result)
-    print(f"\n| level | set | method | SimAlign AER | ours AER | diff (points) | identical pairs | ours, lone '▁' dropped |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"\n| dtype | level | set | method | SimAlign AER | ours AER | diff (points) | identical pairs | ours, lone '▁' dropped |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['level']} | {r['set']} | {r['method']} | {r['aer_simalign']:.4f} | {r['aer_ours']:.4f} | "
+        print(f"| {r['dtype']} | {r['level']} | {r['set']} | {r['method']} | {r['aer_simalign']:.4f} | {r['aer_ours']:.4f} | "
               f"{r['diff_points']:+.2f} | {100 * r['identical_pairs']:.1f}% | {r['aer_ours_drop_lone']:.4f} |")
     print(f"\nspeed ({speed['pairs']} pairs, {speed['level_timed']}, ArgMax+IterMax+Match): SimAlign "
           f"{speed['simalign_s']:.1f} s, ours {speed['ours_s']:.1f} s (encode {speed['ours_encode_s']:.1f} s, "
           f"align {speed['ours_align_s']:.1f} s): {speed['ratio']:.1f}x")
+    for dt, v in speed["by_dtype"].items():
+        print(f"  {dt}: ours {v['ours_s']:.1f} s (encode {v['encode_s']:.1f} s): {v['ratio']:.1f}x SimAlign")
     print(f"peak RSS: ours {memory['ours_peak_rss_mb']:.0f} MB (after model load "
           f"{memory['ours_rss_after_load_mb']:.0f}), SimAlign {memory['simalign_peak_rss_mb']:.0f} MB "
           f"(after load {memory['simalign_rss_after_load_mb']:.0f})")

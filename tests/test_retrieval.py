@@ -251,3 +251,27 @@ def test_demo_section_builds_index_and_queries(tiny_encoder, tmp_path, monkeypat
     assert "Flat index of 10 translations in 2 languages" in summary and "P@1 1.000 over 10 queries" in summary
     rec = json.loads((tmp_path / "retrieval" / "neighbours.json").read_text())
     assert rec["per_language_p_at_1"] == {"deu": 1.0, "fra": 1.0} and rec["languages"] == ["deu", "fra"]
+
+
+def test_mine_from_neighbours_equals_exact_mining_and_rejects_short_lists() -> None:
+    """Neighbours from elsewhere (an index) scored by the same margin code give the same pairs."""
+    from mbert_lab.analyses.retrieval import MineMode, knn, mine, mine_from_neighbours, normalize
+
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=(60, 12)).astype(np.float32)
+    x = (y[:40] + 0.3 * rng.normal(size=(40, 12))).astype(np.float32)
+    xn, yn = normalize(x), normalize(y)
+    sx, ix = knn(xn, yn, 6, normalized=True)
+    sy, iy = knn(yn, xn, 6, normalized=True)
+    for mode in ("max", "forward", "intersect"):
+        want = mine(x, y, k=4, mode=mode, candidates=6)
+        got = mine_from_neighbours(sx, ix, sy, iy, 4, "ratio", [mode])[MineMode(mode)]
+        np.testing.assert_array_equal(got.src, want.src)
+        np.testing.assert_array_equal(got.tgt, want.tgt)
+        np.testing.assert_allclose(got.score, want.score, rtol=1e-6)
+    with pytest.raises(ConfigError, match="at least k=4"):
+        mine_from_neighbours(sx[:, :3], ix[:, :3], sy, iy, 4, "ratio", ["max"])
+    bad = ix.copy()
+    bad[0, 5] = -1
+    with pytest.raises(ConfigError, match="missing"):
+        mine_from_neighbours(sx, bad, sy, iy, 4, "ratio", ["max"])

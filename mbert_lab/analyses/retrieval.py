@@ -213,11 +213,28 @@ def mine_modes(
     c = max(k, c or k)
     sx, ix = knn(xn, yn, c, normalized=True)  # forward neighbours
     sy, iy = knn(yn, xn, c, normalized=True)  # backward neighbours
+    return mine_from_neighbours(sx, ix, sy, iy, k, m, modes)
+
+
+def mine_from_neighbours(
+    sx: np.ndarray, ix: np.ndarray, sy: np.ndarray, iy: np.ndarray, k: int, m: Margin | str,
+    modes: Sequence[MineMode | str],
+) -> dict[MineMode, MinedPairs]:
+    """Margin mining from given k-NN lists in both directions (cosine scores, best first):
+    ``sx, ix`` for every source row over the targets, ``sy, iy`` for every target row over the
+    sources, at least ``k`` columns, no missing (-1) ids. Exact search (``mine_modes``) and an approximate index
+    (FAISS, sharded, distributed) give their neighbours here and are scored identically."""
+    m = as_margin(m)
+    modes = [as_mode(md) for md in modes]
+    if (ix < 0).any() or (iy < 0).any():
+        raise ConfigError("a neighbour list has missing (-1) ids: search more lists (nprobe) or a larger k")
+    if sx.shape[1] < k or sy.shape[1] < k:
+        raise ConfigError(f"need at least k={k} neighbours per row, got {sx.shape[1]} and {sy.shape[1]}")
     ax, ay = sx[:, :k].mean(axis=1), sy[:, :k].mean(axis=1)
     _, f_t, f_s = _directional(sx, ix, k, ay, m)
     _, b_t, b_s = _directional(sy, iy, k, ax, m)
-    fwd = (np.arange(len(xn)), f_t, f_s)
-    bwd = (b_t, np.arange(len(yn)), b_s)
+    fwd = (np.arange(len(sx)), f_t, f_s)
+    bwd = (b_t, np.arange(len(sy)), b_s)
     return {md: _select(md, fwd, bwd) for md in modes}
 
 

@@ -3,15 +3,15 @@ parallel Ray tasks, merge the parts in order; and search the saved parts within 
 budget (:class:`ShardedIndex`).
 
 The build is :meth:`VectorIndex.build <mbert_lab.index.faiss_index.VectorIndex.build>`
-itself (same plan, same training sample, same held-out rows, same tuning), with its first
-``add`` (every row but the held-out ones) done by the tasks: each gets the trained, empty
-index and a contiguous block of rows, and returns its part; the driver merges the parts in
-block order (``merge_from``), so the inverted lists hold the rows in the order a single
-``add`` gives and searches return the same results. Kinds that FAISS cannot merge (HNSW)
-are added on the driver (``meta.extra['ray']['merged_parts'] == 1``).
+itself (same plan, same training sample, same held-out rows, same tuning), with each of its
+``add`` calls (blocks of rows, then the held-out rows) done by the tasks: each gets the
+trained, empty index and a contiguous run of rows, and returns its part; the driver merges
+the parts in order (``merge_from``), so the inverted lists hold the rows in the order the
+single-process adds give and searches return the same results. Kinds that FAISS cannot
+merge (HNSW) are added on the driver (no parts; ``meta.extra['ray']['merged_parts'] == 1``).
 
-The parts are kept beside the index (``parts/part-00000.faiss`` ..., the held-out rows in
-the last part; ``parts/parts.json``: rows and sha256 of each): :class:`ShardedIndex` searches
+The parts are kept beside the index (``parts/part-00000.faiss`` ..., in row order;
+``parts/parts.json``: rows and sha256 of each): :class:`ShardedIndex` searches
 them a group at a time, each group's files within ``memory_budget`` bytes, and merges the
 top-k by score, for an index too large for one machine's memory.
 """
@@ -56,7 +56,8 @@ def _merge(into: Any, part: Any) -> None:
 
 
 class _RayBuiltIndex(VectorIndex):
-    """VectorIndex whose first add runs in Ray tasks (one per block) and is merged."""
+    """VectorIndex whose adds run in Ray tasks (each block of rows cut into ``parts_wanted``
+    parts, added to copies of the trained empty index) and are merged in order."""
 
     parts_wanted = 2
     threads = 1
@@ -67,23 +68,19 @@ class _RayBuiltIndex(VectorIndex):
         faiss = _faiss()
         if not hasattr(self, "parts"):
             self.parts: list[bytes] = []
-        empty = faiss.serialize_index(self.index).tobytes() if self.index.ntotal == 0 else None
-        if not self.parts and empty is not None and _mergeable(self.index) and len(xn) >= self.parts_wanted:
-            blocks = np.array_split(np.arange(len(xn)), self.parts_wanted)
-            eref = ray.put(empty)
-            task = ray.remote(_add_part).options(num_cpus=self.threads)
-            refs = [task.remote(eref, ray.put(xn[b[0]: b[-1] + 1]), self.threads) for b in blocks if len(b)]
-            self.parts = list(ray.get(refs))
-            for pb in self.parts:
-                _merge(self.index, faiss.deserialize_index(np.frombuffer(pb, dtype=np.uint8)))
-            self._empty = empty
-            self.n_merged = len(self.parts)
-            self.items.extend(items)
-            self.meta.ntotal = int(self.index.ntotal)
+            self._empty = faiss.serialize_index(self.index).tobytes() if _mergeable(self.index) else None
+        if self._empty is None:  # not mergeable (HNSW): added here, no parts
+            super()._add_prepared(xn, items)
             return
-        if self.parts and getattr(self, "_empty", None) is not None:  # the held-out rows: one more part
-            self.parts.append(_add_part(self._empty, xn, self.threads))
-        super()._add_prepared(xn, items)
+        blocks = [b for b in np.array_split(np.arange(len(xn)), min(self.parts_wanted, len(xn))) if len(b)]
+        eref = ray.put(self._empty)
+        task = ray.remote(_add_part).options(num_cpus=self.threads)
+        new = list(ray.get([task.remote(eref, ray.put(xn[b[0]: b[-1] + 1]), self.threads) for b in blocks]))
+        for pb in new:
+            _merge(self.index, faiss.deserialize_index(np.frombuffer(pb, dtype=np.uint8)))
+        self.parts += new
+        self.items.extend(items)
+        self.meta.ntotal = int(self.index.ntotal)
 
 
 def build_on_ray(vectors: np.ndarray, items: Any, *, parts: int, threads: int | None = None, **build_kw: Any) -> VectorIndex:
@@ -92,7 +89,7 @@ def build_on_ray(vectors: np.ndarray, items: Any, *, parts: int, threads: int | 
     cls = type("_RayBuild", (_RayBuiltIndex,), {"parts_wanted": max(1, int(parts)), "threads": int(threads or 1)})
     idx = cls.build(vectors, items, threads=threads, **build_kw)
     part_bytes: list[bytes] = getattr(idx, "parts", [])
-    idx.meta.extra["ray"] = {"merged_parts": int(getattr(idx, "n_merged", 1)), "parts": len(part_bytes)}
+    idx.meta.extra["ray"] = {"merged_parts": max(1, len(part_bytes)), "parts": len(part_bytes)}
     out = VectorIndex(idx.index, idx.items, idx.meta, idx.means)
     out.parts = part_bytes  # type: ignore[attr-defined]
     return out

@@ -915,6 +915,7 @@ class IndexBuildConfig(EncoderOptions):
     key: str = "auto"
     memory: str = "4G"
     target_recall: float | None = 0.95
+    tune_k: int = 10
     hold_out: int = 1000
     append: bool = False
     ray: str | None = None
@@ -942,6 +943,7 @@ class IndexBuildConfig(EncoderOptions):
         except (ConfigError, ValueError):
             raise ConfigError(f"memory: expected a size like 4G or 512M, got {self.memory!r}") from None
         check_float("target_recall", self.target_recall, low=0.0, high=1.0, low_open=True, allow_none=True)
+        check_count("tune_k", self.tune_k, maximum=1024)
         check_count("hold_out", self.hold_out, minimum=0)
         _check_ray(self)
         if self.append and not (Path(self.index) / "meta.json").is_file():
@@ -1023,7 +1025,8 @@ def _new_index(config: IndexBuildConfig, vecs: Any, items: list[Any], enc: Any, 
 
     kw = {"key": config.key, "memory_budget": config.memory, "model": model_dict(enc), "layer": layer,
           "unit": config.unit, "pooling": "mean", "transform": config.transform, "threads": config.threads,
-          "hold_out": min(config.hold_out, len(items) // 10), "target_recall": config.target_recall}
+          "hold_out": min(config.hold_out, len(items) // 10), "target_recall": config.target_recall,
+          "tune_k": config.tune_k}
     if config.ray is not None:
         import ray
 
