@@ -37,7 +37,7 @@ def test_a_run_without_ray_does_not_import_ray(tmp_path):
             f"p = {str(tmp_path / 's.txt')!r}\nopen(p, 'w').write('Hallo Welt.\\nHello world.\\nBonjour.\\n')\n"
             "enc = make_tiny_encoder()\n"
             f"r = extract(RepresentationsConfig(file=p, layers=[2]), encoder=enc, store=Store({str(tmp_path / 'v')!r}))\n"
-            "m = mine(MineConfig(src=p, tgt=p, layers=2), encoder=enc, store=None)\n"
+            "m = mine(MineConfig(src=p, tgt=p, layers=2, k=2), encoder=enc, store=None)\n"
             "print(r.n, m.n_candidates > 0, 'ray' in sys.modules)")
     assert _python(code) == "3 True False"
 

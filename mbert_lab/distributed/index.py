@@ -51,8 +51,19 @@ def _mergeable(index: Any) -> bool:
 
 
 def _merge(into: Any, part: Any) -> None:
+    """Append ``part``'s rows to ``into`` (an IVF's direct map, made by tuning's exact
+    search, is dropped for the merge and rebuilt)."""
     faiss = _faiss()
-    into.merge_from(part, 0 if isinstance(into, faiss.IndexFlatCodes) else into.ntotal)
+    if isinstance(into, faiss.IndexFlatCodes):
+        into.merge_from(part, 0)
+        return
+    ivf = faiss.extract_index_ivf(into)
+    had_map = bool(ivf.direct_map.type)
+    if had_map:
+        ivf.set_direct_map_type(faiss.DirectMap.NoMap)
+    into.merge_from(part, into.ntotal)
+    if had_map:
+        ivf.make_direct_map()
 
 
 class _RayBuiltIndex(VectorIndex):

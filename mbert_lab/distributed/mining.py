@@ -62,14 +62,14 @@ def knn_on_ray(q: np.ndarray, t: np.ndarray, c: int, *, tasks: int | None = None
 
 def mine_on_ray(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio", mode: str = "max", *,
                 tasks: int | None = None, memory_budget: int | None = None, threads: int = 1) -> Any:
-    """:func:`mbert_lab.analyses.retrieval.mine` with both k-NN searches on Ray."""
+    """:func:`mbert_lab.analyses.retrieval.mine` with both k-NN searches on Ray (scored by
+    :func:`~mbert_lab.analyses.retrieval.mine_from_neighbours`, as the single process does)."""
     from ..analyses.retrieval import (
         MinedPairs,
         _check_pair,
-        _directional,
-        _select,
         as_margin,
         as_mode,
+        mine_from_neighbours,
         normalize,
     )
     from ..errors import ConfigError
@@ -84,7 +84,4 @@ def mine_on_ray(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio",
     kw = {"tasks": tasks, "memory_budget": memory_budget, "threads": threads}
     sx, ix = knn_on_ray(xn, yn, k, **kw)
     sy, iy = knn_on_ray(yn, xn, k, **kw)
-    ax, ay = sx[:, :k].mean(axis=1), sy[:, :k].mean(axis=1)
-    _, f_t, f_s = _directional(sx, ix, k, ay, m)
-    _, b_t, b_s = _directional(sy, iy, k, ax, m)
-    return _select(md, (np.arange(len(xn)), f_t, f_s), (b_t, np.arange(len(yn)), b_s))
+    return mine_from_neighbours(sx, ix, sy, iy, k, m, (md,))[md]
