@@ -6,6 +6,7 @@ batch size, both length-sorted, one loaded model. The modes are interleaved chun
 
 Modes:
 - ``bare``: tokenizer(batch, padding) + model(**batch) over all 12 layers, outputs dropped;
+  ``bare_<dtype>``: the same loop on the bf16 copy / int8 quantised copy of the model;
 - ``ours_all_sentence``: all 13 hidden states kept, sentence vectors (3 poolings) stored;
 - ``ours_all_full``: all 13 hidden states kept, sentence + word + subword vectors stored;
 - ``ours_L8``: only layer 8 requested: the forward pass stops after block 8;
@@ -59,13 +60,17 @@ def build_runners(enc, batch: int, dtypes: tuple[str, ...] = ()):
 
     tok, model = enc.tokenizer, enc.model
 
-    def bare(texts):
-        lengths = [len(x) for x in tok(texts)["input_ids"]]
-        order = np.argsort(lengths, kind="stable").tolist()
-        with torch.inference_mode():
-            for s in range(0, len(order), batch):
-                b = tok([texts[i] for i in order[s : s + batch]], padding=True, return_tensors="pt")
-                model(**b)
+    def bare_with(m):
+        def bare(texts):
+            lengths = [len(x) for x in tok(texts)["input_ids"]]
+            order = np.argsort(lengths, kind="stable").tolist()
+            with torch.inference_mode():
+                for s in range(0, len(order), batch):
+                    b = tok([texts[i] for i in order[s : s + batch]], padding=True, return_tensors="pt")
+                    m(**b)
+        return bare
+
+    bare = bare_with(model)
 
     def ours(layers, outputs, store=None, dtype="fp32"):
         cfg = ExtractConfig(layers=layers, outputs=outputs, batch_size=batch, dtype=dtype)
@@ -82,7 +87,12 @@ def build_runners(enc, batch: int, dtypes: tuple[str, ...] = ()):
         "ours_L8": ours((8,), ("sentence",)),
         "ours_all_store": ours(all_layers, ("sentence",), Store(tmp)),
     }
+    from mbert_lab.encode.precision import compute_model
+
     for dt in dtypes:
+        # the same bare loop on the dtype's model (the bf16 copy / int8 quantised copy): the
+        # ceiling our bf16/int8 extraction is measured against
+        runners[f"bare_{dt}"] = bare_with(compute_model(enc, dt))
         runners[f"ours_all_sentence_{dt}"] = ours(all_layers, ("sentence",), dtype=dt)
         runners[f"ours_L8_{dt}"] = ours((8,), ("sentence",), dtype=dt)
     return runners
