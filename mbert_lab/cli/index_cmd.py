@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from .common import add_model_options, check_out, model_fields, print_config, with_command
-from .ray_options import add_knn_options, add_ray_options, knn_fields, ray_fields
+from .ray_options import add_knn_options, add_ray_options, add_record_options, knn_fields, ray_fields, record_fields
 
 EPILOG = """examples:
   # index every Tatoeba sentence of three languages and their English sides (layer 12)
@@ -22,6 +22,7 @@ EPILOG = """examples:
   # margin-based mining between two files; with gold pairs the threshold is chosen on a dev split
   mbert-lab index mine --src de.txt --tgt en.txt --src-lang de --tgt-lang en --out pairs.tsv
   mbert-lab index mine --src de.tsv --tgt en.tsv --with-ids --gold gold.tsv --out pairs.tsv
+  mbert-lab index mine --src de.parquet --tgt en.jsonl --id-column id --text-column text --out pairs.tsv
   # large sides: neighbours from IVF indexes (nprobe tuned for recall@k), optionally on Ray
   mbert-lab index mine --src de.txt --tgt en.txt --knn ivf --knn-recall 0.95 --out pairs.tsv
   mbert-lab index mine --src de.txt --tgt en.txt --knn ivf --ray --memory 2G --out pairs.tsv   # [long]
@@ -108,9 +109,11 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def add_mine_parser(m: argparse.ArgumentParser) -> None:
-    m.add_argument("--src", required=True, help="source sentences (one per line, or 'id<TAB>text' with --with-ids)")
+    m.add_argument("--src", required=True, help="source sentences (one per line, 'id<TAB>text' with --with-ids, "
+                   "or .parquet/.jsonl records with id and text columns)")
     m.add_argument("--tgt", required=True, help="target sentences")
     m.add_argument("--with-ids", action="store_true", help="lines are 'id<TAB>text' (BUCC layout)")
+    add_record_options(m)
     m.add_argument("--src-lang", default=None, help="language of --src (recorded in the result)")
     m.add_argument("--tgt-lang", default=None, help="language of --tgt (recorded in the result)")
     m.add_argument("--gold", help="gold pairs 'src_id<TAB>tgt_id': threshold chosen on a dev split, F1 on the rest")
@@ -156,7 +159,7 @@ def run_mine(args: argparse.Namespace) -> int:
 
     cfg = MineConfig(with_ids=args.with_ids, src_lang=args.src_lang, tgt_lang=args.tgt_lang,
                      threshold=_threshold(args.threshold), **ray_fields(args), **knn_fields(args),
-                     **mining_fields(args))
+                     **record_fields(args), **mining_fields(args))
     if print_config(args, cfg):
         return 0
     out = Path(args.out)

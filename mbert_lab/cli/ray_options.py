@@ -38,3 +38,13 @@ def add_knn_options(p: argparse.ArgumentParser) -> None:
 def knn_fields(args: argparse.Namespace) -> dict[str, Any]:
     return {"knn": args.knn, "knn_key": args.knn_key, "nprobe": args.nprobe, "knn_recall": args.knn_recall,
             "memory": args.memory}
+
+
+def add_record_options(p: argparse.ArgumentParser) -> None:
+    """Columns of Parquet (.parquet) / JSON Lines (.jsonl) inputs (read as a Ray dataset with --ray)."""
+    p.add_argument("--id-column", default=None, help="Parquet/JSON Lines inputs: the id column (default id)")
+    p.add_argument("--text-column", default=None, help="Parquet/JSON Lines inputs: the text column (default text)")
+
+
+def record_fields(args: argparse.Namespace) -> dict[str, Any]:
+    return {"id_column": args.id_column, "text_column": args.text_column}

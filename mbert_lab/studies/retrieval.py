@@ -660,9 +660,15 @@ class MinedPair:
 
 
 def _read_mining_inputs(cfg: _MiningOptions) -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]:
+    """Lines (``text`` or ``id<TAB>text``), or Parquet / JSON Lines records with id and text
+    columns (read as a Ray dataset when ``cfg.ray`` is set, inside a Ray session)."""
+    from ..data.readers.records import is_record_file, read_records, read_records_ray
     from ..data.readers.tsv import read_id_lines
 
-    return read_id_lines(cfg.src, cfg.with_ids), read_id_lines(cfg.tgt, cfg.with_ids)
+    cols = {"id_column": getattr(cfg, "id_column", None) or "id", "text_column": getattr(cfg, "text_column", None) or "text"}
+    read = read_records_ray if getattr(cfg, "ray", None) is not None else read_records
+    return tuple(read(f, **cols) if is_record_file(f) else read_id_lines(f, cfg.with_ids)  # type: ignore[return-value]
+                 for f in (cfg.src, cfg.tgt))
 
 
 def gold_indices(path: str, sid: Sequence[str], tid: Sequence[str]) -> set[tuple[int, int]]:
@@ -739,6 +745,18 @@ def _mine_ann(cfg: Any, x: Any, y: Any) -> tuple[Any, tuple[KnnSearch, ...]]:
     return pairs, tuple(KnnSearch(d, **dataclasses.asdict(f)) for d, f in zip(("forward", "backward"), found))
 
 
+def _check_record_inputs(cfg: Any) -> None:
+    """``id_column`` / ``text_column`` only with a Parquet / JSON Lines ``src`` or ``tgt``."""
+    from ..data.readers.records import RECORD_SUFFIXES, is_record_file
+
+    for name in ("id_column", "text_column"):
+        v = getattr(cfg, name)
+        if v is not None:
+            check_text(name, v)
+            if not (is_record_file(cfg.src) or is_record_file(cfg.tgt)):
+                raise ConfigError(f"{name}: only for Parquet / JSON Lines inputs ({', '.join(RECORD_SUFFIXES)})")
+
+
 def _check_knn(cfg: Any) -> None:
     from ..index.faiss_index import parse_bytes
 
@@ -781,12 +799,15 @@ class MineConfig(_MiningOptions):
     nprobe: int | None = None
     knn_recall: float = 0.95
     memory: str | None = None
+    id_column: str | None = None
+    text_column: str | None = None
 
     def validate(self) -> None:
         super().validate()
         check_input_file("gold", self.gold, allow_none=True)
         _check_ray(self)
         _check_knn(self)
+        _check_record_inputs(self)
         if self.threshold != "auto":
             check_float("threshold", self.threshold)
 
@@ -819,12 +840,15 @@ class MineResult(StudyResult):
 
 def mine(config: MineConfig, *, encoder: Any = None, store: Any = None) -> MineResult:
     """Mine sentence pairs (see :class:`MineConfig`)."""
-    (sid, stext), (tid, ttext) = _read_mining_inputs(config)
-    gold = gold_indices(config.gold, sid, tid) if config.gold else None
-    enc = resolve_encoder(config, encoder)
+    from ..data.readers.records import check_record_file
     from ..distributed import session_for
 
-    with session_for(config):
+    for f in (config.src, config.tgt):  # records' columns checked before any Ray or model work
+        check_record_file(f, id_column=config.id_column or "id", text_column=config.text_column or "text")
+    with session_for(config):  # with ray: Parquet / JSON Lines inputs are read as Ray datasets
+        (sid, stext), (tid, ttext) = _read_mining_inputs(config)
+        gold = gold_indices(config.gold, sid, tid) if config.gold else None
+        enc = resolve_encoder(config, encoder)
         pairs, layer, searches = _mine_vectors(config, enc, store, stext, ttext)
     ev = evaluate_mining(pairs, gold, len(sid), config.dev_fraction, config.seed) if gold else None
     if config.threshold != "auto":
