@@ -74,9 +74,16 @@ def _check_rows(path: PathLike, ids: Sequence[Any], texts: Sequence[Any], id_col
     return out_i, out_t
 
 
-def _parquet_columns(path: PathLike) -> list[str]:
-    import pyarrow.parquet as pq
+def _pyarrow_parquet() -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError("reading Parquet needs pyarrow: pip install pyarrow (or 'mbert-lab[ray]')") from None
+    return pq
 
+
+def _parquet_columns(path: PathLike) -> list[str]:
+    pq = _pyarrow_parquet()
     _check_file(path)
     try:
         return list(pq.read_schema(str(path)).names)
@@ -120,8 +127,7 @@ def check_record_file(path: PathLike, *, id_column: str = "id", text_column: str
 def read_records(path: PathLike, *, id_column: str = "id", text_column: str = "text") -> tuple[list[str], list[str]]:
     """``(ids, texts)`` of a Parquet or JSON Lines file, in file order (see the module docstring)."""
     if Path(path).suffix.lower() in PARQUET:
-        import pyarrow.parquet as pq
-
+        pq = _pyarrow_parquet()
         _check_columns(path, _parquet_columns(path), id_column, text_column)
         table = pq.read_table(str(path), columns=[id_column, text_column])
         return _check_rows(path, table.column(id_column).to_pylist(), table.column(text_column).to_pylist(),
