@@ -62,9 +62,9 @@ def test_short_lists_are_searched_exactly() -> None:
     rng = np.random.default_rng(3)
     t = rng.normal(size=(400, 8)).astype(np.float32)
     q = R.normalize(rng.normal(size=(50, 8)))
-    s, i, info = ann_neighbours(q, t, R.normalize(t), 30, key="IVF64,Flat", nprobe=1)
+    _, i, info = ann_neighbours(q, t, R.normalize(t), 30, key="IVF64,Flat", nprobe=1)
     assert info.exact_fallback > 0 and (i >= 0).all()
-    es, ei = R.knn(q, t, 30)
+    _, ei = R.knn(q, t, 30)
     rows = [r for r in range(50) if not np.array_equal(i[r], ei[r])]
     assert len(rows) <= 50 - info.exact_fallback  # every fallback row is exact search's
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from mbert_lab.data.readers.records import check_record_file, is_record_file, read_records, write_records
+from mbert_lab.data.readers.records import (
+    check_record_file,
+    is_record_file,
+    read_records,
+    write_records,
+)
 from mbert_lab.errors import ConfigError, InputError
 
 IDS = ["d1", "d2", "d3"]
@@ -18,7 +23,7 @@ def test_written_records_read_back_equal(tmp_path, suffix) -> None:
     assert is_record_file(p) and not is_record_file(tmp_path / "r.txt")
     assert read_records(p, id_column="doc", text_column="sentence") == (IDS, TEXTS)
     check_record_file(p, id_column="doc", text_column="sentence")
-    with pytest.raises(InputError, match=r"r\%s: no text column 'text' \(columns: doc, sentence\); name it with --text-column" % suffix):
+    with pytest.raises(InputError, match=rf"r\{suffix}: no text column 'text' \(columns: doc, sentence\); name it with --text-column"):
         check_record_file(p, id_column="doc")
     with pytest.raises(InputError, match="no id (column|field) 'id'"):
         read_records(p, text_column="sentence")

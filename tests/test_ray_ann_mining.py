@@ -40,15 +40,15 @@ def test_ivf_mining_on_ray_equals_one_process(xy, budget) -> None:
 def test_sharded_budget_is_used(xy, monkeypatch) -> None:
     """With a budget below the index size the tasks search the saved parts (ShardedIndex)."""
     import mbert_lab.distributed.index as D
-    from mbert_lab.distributed.mining import ann_neighbours_on_ray
     from mbert_lab.analyses.retrieval import normalize
+    from mbert_lab.distributed.mining import ann_neighbours_on_ray
 
     x, y = xy
     calls = []
     real = D.save_parts
     monkeypatch.setattr(D, "save_parts", lambda idx, p: calls.append(len(idx.parts)) or real(idx, p))
     xn, yn = normalize(x), normalize(y)
-    s, i, info = ann_neighbours_on_ray(xn, y, yn, 4, nprobe=4, tasks=2, memory_budget=20_000)
+    s, i, _ = ann_neighbours_on_ray(xn, y, yn, 4, nprobe=4, tasks=2, memory_budget=20_000)
     assert calls and calls[0] >= 2  # the index was built from >= 2 Ray parts and saved for the tasks
     s0, i0, _ = ann_neighbours_on_ray(xn, y, yn, 4, nprobe=4, tasks=2, memory_budget=None)
     assert len(calls) == 1 and np.array_equal(s, s0) and np.array_equal(i, i0)

@@ -40,7 +40,7 @@ def test_extract_records_on_ray_equals_one_process(corpus, _tiny_wordpiece_sessi
     from mbert_lab.encode.store import Store
     from mbert_lab.studies.representations import RepresentationsConfig, extract
 
-    d, ids, texts, pq, jl = corpus
+    d, ids, _, pq, jl = corpus
     cfg = RepresentationsConfig(file=str(pq), layers="4", threads=1)
     one = extract(cfg, encoder=_tiny_wordpiece_session, store=Store(d / "s1"))
     on_ray = extract(cfg.replace(file=str(jl), ray="local", ray_workers=2), encoder=_tiny_wordpiece_session,
@@ -53,7 +53,7 @@ def test_mine_records_on_ray_equals_one_process(corpus, _tiny_wordpiece_session)
     from mbert_lab.encode.store import Store
     from mbert_lab.studies.retrieval import MineConfig, mine
 
-    d, ids, texts, pq, jl = corpus
+    d, ids, texts, pq, _ = corpus
     tgt = write_records(d / "t.jsonl", [f"t{i}" for i in range(300)], texts[300:][::-1], text_column="s")
     cfg = MineConfig(src=str(pq), tgt=str(tgt), text_column=None, layers=4, threads=1)
     with pytest.raises(InputError, match="t.jsonl: no text column 'text'"):

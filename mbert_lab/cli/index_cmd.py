@@ -8,7 +8,14 @@ import argparse
 from pathlib import Path
 
 from .common import add_model_options, check_out, model_fields, print_config, with_command
-from .ray_options import add_knn_options, add_ray_options, add_record_options, knn_fields, ray_fields, record_fields
+from .ray_options import (
+    add_knn_options,
+    add_ray_options,
+    add_record_options,
+    knn_fields,
+    ray_fields,
+    record_fields,
+)
 
 EPILOG = """examples:
   # index every Tatoeba sentence of three languages and their English sides (layer 12)

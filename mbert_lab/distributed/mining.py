@@ -154,7 +154,14 @@ def mine_ann_on_ray(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "rat
                     **ann: Any) -> tuple[Any, tuple[Any, ...]]:
     """:func:`mbert_lab.index.ann_mining.mine_ann` with both directions on Ray
     (:func:`ann_neighbours_on_ray`), scored by ``mine_from_neighbours``."""
-    from ..analyses.retrieval import MinedPairs, _check_pair, as_margin, as_mode, mine_from_neighbours, normalize
+    from ..analyses.retrieval import (
+        MinedPairs,
+        _check_pair,
+        as_margin,
+        as_mode,
+        mine_from_neighbours,
+        normalize,
+    )
     from ..errors import ConfigError
 
     m, md = as_margin(margin), as_mode(mode)

@@ -103,7 +103,14 @@ def mine_ann(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio", mo
              threads: int | None = None, seed: int = 0) -> tuple[Any, tuple[AnnSearch, AnnSearch]]:
     """:func:`mbert_lab.analyses.retrieval.mine` with the neighbours of both directions from
     IVF indexes (one over each side). Returns (pairs, (forward search, backward search))."""
-    from ..analyses.retrieval import MinedPairs, _check_pair, as_margin, as_mode, mine_from_neighbours, normalize
+    from ..analyses.retrieval import (
+        MinedPairs,
+        _check_pair,
+        as_margin,
+        as_mode,
+        mine_from_neighbours,
+        normalize,
+    )
     from ..errors import ConfigError
 
     m, md = as_margin(margin), as_mode(mode)

@@ -87,7 +87,7 @@ def _parquet_columns(path: PathLike) -> list[str]:
     _check_file(path)
     try:
         return list(pq.read_schema(str(path)).names)
-    except Exception as e:  # pyarrow raises ArrowInvalid etc. for a file that is not Parquet
+    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid / ArrowIOError for a file that is not Parquet
         raise InputError(f"not a Parquet file ({str(e).splitlines()[0]})", path) from None
 
 
@@ -159,7 +159,7 @@ def read_records_ray(path: PathLike, *, id_column: str = "id", text_column: str 
         try:
             ds = ray.data.read_json(p, lines=True)
             names = list(ds.schema().names)
-        except Exception as e:  # Ray wraps pyarrow's parse error
+        except Exception as e:  # noqa: BLE001 -- Ray wraps pyarrow's parse error in its own types
             why = [ln.strip() for ln in str(e).splitlines() if "Error:" in ln] or [type(e).__name__]
             raise InputError(f"not JSON Lines ({why[-1][:200]})", path) from None
         _check_columns(path, names, id_column, text_column)
