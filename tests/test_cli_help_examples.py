@@ -116,6 +116,11 @@ def _make_samples(d: Path, data: Path) -> None:
     w("de.tsv", [f"d{i}\t{x}" for i, x in enumerate(de[:40])])
     w("en.tsv", [f"e{i}\t{x}" for i, x in enumerate(de_en[:40])])
     w("gold.tsv", [f"d{i}\te{i}" for i in range(40)])
+    from mbert_lab.data.readers.records import write_records  # Parquet / JSON Lines inputs
+
+    write_records(d / "corpus.parquet", [f"doc{i}" for i in range(5)], de[:5], id_column="doc_id", text_column="sentence")
+    write_records(d / "de.parquet", [f"d{i}" for i in range(40)], de[:40])
+    write_records(d / "en.jsonl", [f"e{i}" for i in range(40)], de_en[:40])
     w("my-dict.tsv", ["Haus\thouse", "Hund\tdog", "Katze\tcat", "Wasser\twater", "Buch\tbook", "Baum\ttree"])
     pud = data / "ud-pud"
     for name, src in (("fi_tdt-ud-test.conllu", "de"), ("et_edt-ud-test.conllu", "fr"), ("zh.conllu", "zh"),

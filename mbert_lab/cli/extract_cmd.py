@@ -19,10 +19,12 @@ EXAMPLES = """examples:
   mbert-lab extract --file sentences.txt --layers all --outputs sentence,word --out vec.npz
   mbert-lab extract --file tokens.txt --pretokenized --outputs word --layers 8 --out words.npz
   mbert-lab extract --file sentences.txt --layers 8 --ray --ray-workers 2 --threads 1 --out vec.npz   # [long]
+  mbert-lab extract --file corpus.parquet --id-column doc_id --text-column sentence --layers 8 --out vec.npz
 
 Writes OUT (.npz: sentence_{mean,cls,mean_all}_L<layer>, word_L<layer>/subword_L<layer> with
-<kind>_offsets) and OUT with .json (provenance, tokens). One text per line; a blank line is an
-error naming file:line.
+<kind>_offsets) and OUT with .json (provenance, tokens, ids). --file: one text per line (a blank
+line is an error naming file:line), or .parquet / .jsonl records with an id and a text column
+(read as a Ray dataset with --ray; the same input formats with and without it).
 """
 
 
@@ -36,6 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--text", action="append", help="a sentence (repeatable)")
     src.add_argument("--file", help="one sentence per line (UTF-8)")
+    p.add_argument("--id-column", default=None, help="--file .parquet/.jsonl: the id column (default id)")
+    p.add_argument("--text-column", default=None, help="--file .parquet/.jsonl: the text column (default text)")
     p.add_argument("--pretokenized", action="store_true", help="lines are words separated by ASCII spaces")
     p.add_argument("--outputs", default="sentence", help="comma list of sentence,word,subword (default: sentence)")
     p.add_argument("--word-pooling", default="mean", help="mean or first subword (default: mean)")
@@ -52,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = RepresentationsConfig(
         texts=tuple(args.text or ()), file=args.file, pretokenized=args.pretokenized,
-        outputs=split_list(args.outputs), word_pooling=args.word_pooling, **ray_fields(args), **model_fields(args),
+        outputs=split_list(args.outputs), word_pooling=args.word_pooling, id_column=args.id_column,
+        text_column=args.text_column, **ray_fields(args), **model_fields(args),
     )
     if print_config(args, cfg):
         return 0

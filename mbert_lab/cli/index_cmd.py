@@ -8,7 +8,14 @@ import argparse
 from pathlib import Path
 
 from .common import add_model_options, check_out, model_fields, print_config, with_command
-from .ray_options import add_ray_options, ray_fields
+from .ray_options import (
+    add_knn_options,
+    add_ray_options,
+    add_record_options,
+    knn_fields,
+    ray_fields,
+    record_fields,
+)
 
 EPILOG = """examples:
   # index every Tatoeba sentence of three languages and their English sides (layer 12)
@@ -22,6 +29,10 @@ EPILOG = """examples:
   # margin-based mining between two files; with gold pairs the threshold is chosen on a dev split
   mbert-lab index mine --src de.txt --tgt en.txt --src-lang de --tgt-lang en --out pairs.tsv
   mbert-lab index mine --src de.tsv --tgt en.tsv --with-ids --gold gold.tsv --out pairs.tsv
+  mbert-lab index mine --src de.parquet --tgt en.jsonl --id-column id --text-column text --out pairs.tsv
+  # large sides: neighbours from IVF indexes (nprobe tuned for recall@k), optionally on Ray
+  mbert-lab index mine --src de.txt --tgt en.txt --knn ivf --knn-recall 0.95 --out pairs.tsv
+  mbert-lab index mine --src de.txt --tgt en.txt --knn ivf --ray --memory 2G --out pairs.tsv   # [long]
   # the same on Ray: --ray alone starts a local cluster; or join one: --ray HOST:PORT
   mbert-lab index build --input sents.tsv --ray --ray-workers 2 --threads 1 --out results/index/mine   # [long]
   mbert-lab index mine --src de.txt --tgt en.txt --ray 10.0.0.5:6379 --out pairs.tsv   # [long]
@@ -105,9 +116,11 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def add_mine_parser(m: argparse.ArgumentParser) -> None:
-    m.add_argument("--src", required=True, help="source sentences (one per line, or 'id<TAB>text' with --with-ids)")
+    m.add_argument("--src", required=True, help="source sentences (one per line, 'id<TAB>text' with --with-ids, "
+                   "or .parquet/.jsonl records with id and text columns)")
     m.add_argument("--tgt", required=True, help="target sentences")
     m.add_argument("--with-ids", action="store_true", help="lines are 'id<TAB>text' (BUCC layout)")
+    add_record_options(m)
     m.add_argument("--src-lang", default=None, help="language of --src (recorded in the result)")
     m.add_argument("--tgt-lang", default=None, help="language of --tgt (recorded in the result)")
     m.add_argument("--gold", help="gold pairs 'src_id<TAB>tgt_id': threshold chosen on a dev split, F1 on the rest")
@@ -116,6 +129,7 @@ def add_mine_parser(m: argparse.ArgumentParser) -> None:
                    help="keep pairs scoring >= this; 'auto' = chosen on a dev split of --gold, else keep all")
     m.add_argument("--out", required=True, help="TSV of mined pairs (score, src id, tgt id, src, tgt); "
                    "the result record goes next to it (.json)")
+    add_knn_options(m)
     add_model_options(m, layers_default="12")
     add_ray_options(m)
     m.set_defaults(threads=2, func=run_mine)
@@ -151,7 +165,8 @@ def run_mine(args: argparse.Namespace) -> int:
     from ..studies.retrieval import MineConfig, mine
 
     cfg = MineConfig(with_ids=args.with_ids, src_lang=args.src_lang, tgt_lang=args.tgt_lang,
-                     threshold=_threshold(args.threshold), **ray_fields(args), **mining_fields(args))
+                     threshold=_threshold(args.threshold), **ray_fields(args), **knn_fields(args),
+                     **record_fields(args), **mining_fields(args))
     if print_config(args, cfg):
         return 0
     out = Path(args.out)
@@ -165,5 +180,7 @@ def run_mine(args: argparse.Namespace) -> int:
         t = r.evaluation.test
         msg += (f"; test split F1 {t.f1:.4f} (P {t.precision:.4f}, R {t.recall:.4f}, {t.n_gold} gold pairs); "
                 f"all data at the F1-optimal threshold (oracle): {r.evaluation.oracle_all_data.f1:.4f}")
+    for ks in r.knn_searches:
+        msg += f"; {ks.direction} k-NN: {ks.key} nprobe {ks.nprobe}/{ks.nlist}"
     print(msg)
     return 0

@@ -17,3 +17,34 @@ def add_ray_options(p: argparse.ArgumentParser) -> None:
 
 def ray_fields(args: argparse.Namespace) -> dict[str, Any]:
     return {"ray": args.ray, "ray_workers": args.ray_workers}
+
+
+def add_knn_options(p: argparse.ArgumentParser) -> None:
+    """``index mine``: where the k-NN lists of both directions come from, and the Ray budget."""
+    p.add_argument("--knn", default="exact", choices=("exact", "ivf"),
+                   help="exact (brute force) or ivf: an IVF index over each side, nprobe tuned for recall@k "
+                   "(same margin scoring; with every list probed, exact's pairs) (default exact)")
+    p.add_argument("--knn-key", default="auto", metavar="KEY",
+                   help="with --knn ivf: 'auto' (IVF<nlist>,Flat for the side's size) or a FAISS IVF factory string")
+    p.add_argument("--nprobe", type=int, default=None,
+                   help="with --knn ivf: lists probed per query (default: tuned to --knn-recall)")
+    p.add_argument("--knn-recall", type=float, default=0.95,
+                   help="with --knn ivf: nprobe tuned to this recall@k on a sample of the queries (default 0.95)")
+    p.add_argument("--memory", default=None,
+                   help="with --ray: a k-NN task's memory budget, e.g. 2G: larger targets / index parts are "
+                   "searched a shard at a time")
+
+
+def knn_fields(args: argparse.Namespace) -> dict[str, Any]:
+    return {"knn": args.knn, "knn_key": args.knn_key, "nprobe": args.nprobe, "knn_recall": args.knn_recall,
+            "memory": args.memory}
+
+
+def add_record_options(p: argparse.ArgumentParser) -> None:
+    """Columns of Parquet (.parquet) / JSON Lines (.jsonl) inputs (read as a Ray dataset with --ray)."""
+    p.add_argument("--id-column", default=None, help="Parquet/JSON Lines inputs: the id column (default id)")
+    p.add_argument("--text-column", default=None, help="Parquet/JSON Lines inputs: the text column (default text)")
+
+
+def record_fields(args: argparse.Namespace) -> dict[str, Any]:
+    return {"id_column": args.id_column, "text_column": args.text_column}

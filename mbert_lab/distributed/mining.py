@@ -85,3 +85,93 @@ def mine_on_ray(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio",
     sx, ix = knn_on_ray(xn, yn, k, **kw)
     sy, iy = knn_on_ray(yn, xn, k, **kw)
     return mine_from_neighbours(sx, ix, sy, iy, k, m, (md,))[md]
+
+
+def _ann_task(q: np.ndarray, index_bytes: Any, folder: str | None, budget: int, nprobe: int, c: int,
+              threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """A Ray task: one block of prepared queries against the whole index (deserialized from
+    the object store) or, with ``folder``, against its saved parts within ``budget`` bytes."""
+    from ..index.faiss_index import _faiss
+
+    faiss = _faiss()
+    faiss.omp_set_num_threads(int(threads))
+    if folder is not None:
+        from .index import ShardedIndex
+
+        return ShardedIndex(folder, budget, verify=False).search(q, c)
+    idx = faiss.deserialize_index(np.frombuffer(index_bytes, dtype=np.uint8))
+    faiss.ParameterSpace().set_index_parameter(idx, "nprobe", int(nprobe))
+    return idx.search(np.ascontiguousarray(q, np.float32), c)
+
+
+def ann_neighbours_on_ray(q: np.ndarray, t_raw: np.ndarray, tn: np.ndarray, k: int, *, key: str = "auto",
+                          nprobe: int | None = None, target_recall: float = 0.95, threads: int = 1, seed: int = 0,
+                          tasks: int | None = None, memory_budget: int | None = None) -> tuple[Any, Any, Any]:
+    """:func:`mbert_lab.index.ann_mining.ann_neighbours` on Ray: the index over the targets is
+    built in parts by Ray tasks and merged (:func:`.index.build_on_ray`), ``nprobe`` set or
+    tuned on the driver as in one process, and the queries are cut into blocks searched by
+    Ray tasks: against the whole index from the object store, or, when the index is larger
+    than ``memory_budget`` bytes, against its parts saved in a temporary folder (which every
+    node must see) through :class:`.index.ShardedIndex` within the budget. Same neighbours
+    as one process (lists put in exact search's order)."""
+    import shutil
+    import tempfile
+
+    import ray
+
+    from ..index.ann_mining import AnnSearch, build_side, canonical, set_nprobe
+    from .index import build_on_ray, save_parts
+
+    tasks = tasks or max(1, int(ray.cluster_resources().get("CPU", 1)) // max(1, threads))
+    idx = build_side(t_raw, key=key, threads=threads, seed=seed,
+                     builder=lambda v, it, **kw: build_on_ray(v, it, parts=max(2, tasks), **kw))
+    npb, nlist, rec = set_nprobe(idx, q, k, nprobe=nprobe, target_recall=target_recall, seed=seed)
+    c = min(k, len(tn))
+    folder = None
+    try:
+        if memory_budget and idx.memory_bytes() > memory_budget:
+            folder = tempfile.mkdtemp(prefix="mbert-ann-")
+            save_parts(idx, folder)  # the parts alone: a task never loads the whole index
+            ref = None
+        else:
+            from ..index.faiss_index import _faiss
+
+            ref = ray.put(_faiss().serialize_index(idx.index).tobytes())
+        per = max(1, -(-len(q) // tasks))
+        task = ray.remote(_ann_task).options(num_cpus=threads)
+        parts = ray.get([task.remote(q[lo: lo + per], ref, folder, int(memory_budget or 0), npb, c, threads)
+                         for lo in range(0, len(q), per)])
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+    s, i = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    s, i, fb = canonical(s, i, q, tn, c)
+    return s, i, AnnSearch(idx.meta.key, npb, nlist, rec, fb)
+
+
+def mine_ann_on_ray(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio", mode: str = "max", *,
+                    tasks: int | None = None, memory_budget: int | None = None, threads: int = 1,
+                    **ann: Any) -> tuple[Any, tuple[Any, ...]]:
+    """:func:`mbert_lab.index.ann_mining.mine_ann` with both directions on Ray
+    (:func:`ann_neighbours_on_ray`), scored by ``mine_from_neighbours``."""
+    from ..analyses.retrieval import (
+        MinedPairs,
+        _check_pair,
+        as_margin,
+        as_mode,
+        mine_from_neighbours,
+        normalize,
+    )
+    from ..errors import ConfigError
+
+    m, md = as_margin(margin), as_mode(mode)
+    if k < 1:
+        raise ConfigError("k must be >= 1")
+    xn, yn = normalize(x), normalize(y)
+    _check_pair(xn, yn)
+    if len(xn) == 0 or len(yn) == 0:
+        return MinedPairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)), ()
+    kw = {"tasks": tasks, "memory_budget": memory_budget, "threads": threads, **ann}
+    sx, ix, fwd = ann_neighbours_on_ray(xn, y, yn, k, **kw)
+    sy, iy, bwd = ann_neighbours_on_ray(yn, x, xn, k, **kw)
+    return mine_from_neighbours(sx, ix, sy, iy, k, m, (md,))[md], (fwd, bwd)

@@ -47,6 +47,8 @@ class RepresentationsConfig(EncoderOptions):
     word_pooling: str = "mean"
     ray: str | None = None
     ray_workers: int | None = None
+    id_column: str | None = None
+    text_column: str | None = None
 
     def normalise(self) -> None:
         super().normalise()
@@ -60,6 +62,7 @@ class RepresentationsConfig(EncoderOptions):
         for i, t in enumerate(self.texts, 1):
             check_text(f"texts[{i}]", t)
         check_input_file("file", self.file, allow_none=True)
+        _check_record_columns(self)
         check_choices("outputs", self.outputs, OUTPUTS)
         check_choice("word_pooling", self.word_pooling, WORD_POOLINGS)
         from ..distributed import check_ray_fields
@@ -67,10 +70,35 @@ class RepresentationsConfig(EncoderOptions):
         check_ray_fields(self)
 
     def read_texts(self) -> list[Any]:
+        return self.read_items()[1]
+
+    def read_items(self) -> tuple[tuple[str, ...], list[Any]]:
+        """(ids, texts): ids from the id column of a Parquet / JSON Lines ``file`` (read as a
+        Ray dataset with ``ray``, inside a Ray session), else ()."""
+        from ..data.readers.records import is_record_file, read_records, read_records_ray
         from ..data.readers.text import read_sentences, split_ascii_space
 
-        texts = list(self.texts) if self.texts else read_sentences(self.file)  # type: ignore[arg-type]
-        return [list(split_ascii_space(t)) for t in texts] if self.pretokenized else texts
+        ids: tuple[str, ...] = ()
+        if self.texts:
+            texts = list(self.texts)
+        elif is_record_file(self.file):  # type: ignore[arg-type]
+            read = read_records_ray if self.ray is not None else read_records
+            got = read(self.file, id_column=self.id_column or "id", text_column=self.text_column or "text")  # type: ignore[arg-type]
+            ids, texts = tuple(got[0]), got[1]
+        else:
+            texts = read_sentences(self.file)  # type: ignore[arg-type]
+        return ids, [list(split_ascii_space(t)) for t in texts] if self.pretokenized else texts
+
+
+def _check_record_columns(cfg: RepresentationsConfig) -> None:
+    from ..data.readers.records import RECORD_SUFFIXES, is_record_file
+
+    for name in ("id_column", "text_column"):
+        v = getattr(cfg, name)
+        if v is not None:
+            check_text(name, v)
+        if v is not None and (cfg.file is None or not is_record_file(cfg.file)):
+            raise ConfigError(f"{name}: only for a Parquet / JSON Lines file ({', '.join(RECORD_SUFFIXES)})")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +109,7 @@ class RepresentationsResult(StudyResult):
     outputs: tuple[str, ...]
     hidden_size: int
     tokens: tuple[tuple[str, ...], ...]
+    ids: tuple[str, ...] = ()  # the id column of a Parquet / JSON Lines input, in row order
     corpus: Any = transient()  # the EncodedCorpus (memory-mapped from the store when cached)
 
     def arrays(self) -> dict[str, Any]:
@@ -122,14 +151,17 @@ class RepresentationsResult(StudyResult):
 
 def extract(config: RepresentationsConfig, *, encoder: Any = None, store: Any = None) -> RepresentationsResult:
     """Encode the config's texts once, keeping the requested layers and outputs."""
-    items = config.read_texts()
-    enc = resolve_encoder(config, encoder)
-    layers = resolve_layers(config.layers, enc.num_layers)
+    from ..data.readers.records import check_record_file
     from ..distributed import extractor_for, session_for
 
-    ex = make_extractor(config, enc, resolve_store(config, store), layers, config.outputs,
-                        word_pooling=config.word_pooling)
-    with session_for(config):
+    if config.file is not None:  # the columns of a Parquet / JSON Lines file, before any Ray or model work
+        check_record_file(config.file, id_column=config.id_column or "id", text_column=config.text_column or "text")
+    with session_for(config):  # with ray: a Parquet / JSON Lines file is read as a Ray dataset
+        ids, items = config.read_items()
+        enc = resolve_encoder(config, encoder)
+        layers = resolve_layers(config.layers, enc.num_layers)
+        ex = make_extractor(config, enc, resolve_store(config, store), layers, config.outputs,
+                            word_pooling=config.word_pooling)
         corpus = extractor_for(config, ex).encode(items, pretokenized=config.pretokenized)
     prov: Provenance = make_provenance(config, encoder=enc, layers=layers, pooling=config.word_pooling)
     return RepresentationsResult(
@@ -139,6 +171,7 @@ def extract(config: RepresentationsConfig, *, encoder: Any = None, store: Any = 
         outputs=tuple(config.outputs),
         hidden_size=int(enc.hidden_size),
         tokens=tuple(tuple(corpus.tokens(i)) for i in range(len(corpus))),
+        ids=ids,
         corpus=corpus,
     )
 

@@ -660,9 +660,15 @@ class MinedPair:
 
 
 def _read_mining_inputs(cfg: _MiningOptions) -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]:
+    """Lines (``text`` or ``id<TAB>text``), or Parquet / JSON Lines records with id and text
+    columns (read as a Ray dataset when ``cfg.ray`` is set, inside a Ray session)."""
+    from ..data.readers.records import is_record_file, read_records, read_records_ray
     from ..data.readers.tsv import read_id_lines
 
-    return read_id_lines(cfg.src, cfg.with_ids), read_id_lines(cfg.tgt, cfg.with_ids)
+    cols = {"id_column": getattr(cfg, "id_column", None) or "id", "text_column": getattr(cfg, "text_column", None) or "text"}
+    read = read_records_ray if getattr(cfg, "ray", None) is not None else read_records
+    return tuple(read(f, **cols) if is_record_file(f) else read_id_lines(f, cfg.with_ids)  # type: ignore[return-value]
+                 for f in (cfg.src, cfg.tgt))
 
 
 def gold_indices(path: str, sid: Sequence[str], tid: Sequence[str]) -> set[tuple[int, int]]:
@@ -678,7 +684,9 @@ def gold_indices(path: str, sid: Sequence[str], tid: Sequence[str]) -> set[tuple
     return {(si[a], ti[b]) for a, b in gp}
 
 
-def _mine_vectors(cfg: _MiningOptions, enc: Any, store: Any, stext: list[str], ttext: list[str]) -> tuple[Any, int]:
+def _mine_vectors(cfg: _MiningOptions, enc: Any, store: Any, stext: list[str], ttext: list[str]) -> tuple[Any, int, tuple]:  # type: ignore[type-arg]
+    """(pairs, layer, searches): ``searches`` = how each direction was searched with
+    ``knn='ivf'`` (:class:`KnnSearch`), else ()."""
     from ..analyses import retrieval as R
     from ..distributed import release_extractors
 
@@ -689,30 +697,117 @@ def _mine_vectors(cfg: _MiningOptions, enc: Any, store: Any, stext: list[str], t
     if cfg.transform == "center":
         x, y = R.center(x), R.center(y)
     _set_faiss_threads(cfg.threads)
+    if getattr(cfg, "knn", "exact") == "ivf":
+        pairs, searches = _mine_ann(cfg, x, y)
+        return pairs, layer, searches
     if getattr(cfg, "ray", None) is not None:
         from ..distributed.mining import mine_on_ray
 
         return mine_on_ray(x, y, k=cfg.k, margin=cfg.margin, mode=cfg.mode, tasks=cfg.ray_workers,
-                           threads=cfg.threads or 1), layer
-    return R.mine(x, y, k=cfg.k, margin=cfg.margin, mode=cfg.mode), layer
+                           threads=cfg.threads or 1, memory_budget=_budget(cfg)), layer, ()
+    return R.mine(x, y, k=cfg.k, margin=cfg.margin, mode=cfg.mode), layer, ()
+
+
+def _budget(cfg: Any) -> int | None:
+    from ..index.faiss_index import parse_bytes
+
+    return parse_bytes(cfg.memory) if getattr(cfg, "memory", None) else None
+
+
+@dataclass(frozen=True)
+class KnnSearch:
+    """How one direction's neighbours were found from an IVF index (``knn='ivf'``)."""
+
+    direction: str  # "forward" (sources over targets) or "backward"
+    key: str
+    nprobe: int
+    nlist: int
+    tuned_recall: float | None  # recall@k of a sample of the queries at nprobe; None: nprobe given
+    exact_fallback: int  # queries with fewer than k hits, searched exactly
+
+
+def _mine_ann(cfg: Any, x: Any, y: Any) -> tuple[Any, tuple[KnnSearch, ...]]:
+    """Mining with the neighbours from IVF indexes (one process, or on Ray): (pairs, how
+    each direction was searched)."""
+    import dataclasses
+
+    kw = {"k": cfg.k, "margin": cfg.margin, "mode": cfg.mode, "key": cfg.knn_key, "nprobe": cfg.nprobe,
+          "target_recall": cfg.knn_recall, "seed": cfg.seed}
+    if cfg.ray is not None:
+        from ..distributed.mining import mine_ann_on_ray
+
+        pairs, found = mine_ann_on_ray(x, y, tasks=cfg.ray_workers, memory_budget=_budget(cfg),
+                                       threads=cfg.threads or 1, **kw)
+    else:
+        from ..index.ann_mining import mine_ann
+
+        pairs, found = mine_ann(x, y, threads=cfg.threads, **kw)
+    return pairs, tuple(KnnSearch(d, **dataclasses.asdict(f)) for d, f in zip(("forward", "backward"), found))
+
+
+def _check_record_inputs(cfg: Any) -> None:
+    """``id_column`` / ``text_column`` only with a Parquet / JSON Lines ``src`` or ``tgt``."""
+    from ..data.readers.records import RECORD_SUFFIXES, is_record_file
+
+    for name in ("id_column", "text_column"):
+        v = getattr(cfg, name)
+        if v is not None:
+            check_text(name, v)
+            if not (is_record_file(cfg.src) or is_record_file(cfg.tgt)):
+                raise ConfigError(f"{name}: only for Parquet / JSON Lines inputs ({', '.join(RECORD_SUFFIXES)})")
+
+
+def _check_knn(cfg: Any) -> None:
+    from ..index.faiss_index import parse_bytes
+
+    check_choice("knn", cfg.knn, ("exact", "ivf"))
+    check_text("knn_key", cfg.knn_key)
+    if cfg.knn_key != "auto" and "IVF" not in cfg.knn_key:
+        raise ConfigError(f"knn_key: 'auto' or a FAISS IVF factory string like 'IVF256,Flat', got {cfg.knn_key!r}")
+    check_count("nprobe", cfg.nprobe, maximum=1 << 20, allow_none=True)
+    check_float("knn_recall", cfg.knn_recall, low=0.0, high=1.0, low_open=True)
+    if cfg.knn == "exact" and (cfg.nprobe is not None or cfg.knn_key != "auto"):
+        raise ConfigError("nprobe / knn_key: only with knn='ivf' (--knn ivf)")
+    if cfg.memory is not None:
+        try:
+            parse_bytes(cfg.memory)
+        except (ConfigError, ValueError):
+            raise ConfigError(f"memory: expected a size like 4G or 512M, got {cfg.memory!r}") from None
+        if cfg.ray is None:
+            raise ConfigError("memory: only with ray (the k-NN tasks' budget for the targets / index parts)")
 
 
 @dataclass(frozen=True, kw_only=True)
 class MineConfig(_MiningOptions):
     """Margin-based mining between two files. ``threshold``: ``'auto'`` = chosen on a dev
     split of ``gold`` when given (else every candidate is kept), or a number. ``ray``: encode
-    and run the k-NN queries on a Ray cluster (the same pairs): :mod:`mbert_lab.distributed`."""
+    and run the k-NN queries on a Ray cluster (the same pairs): :mod:`mbert_lab.distributed`.
+    ``knn``: ``'exact'`` (brute force) or ``'ivf'``: the neighbours of both directions from
+    an IVF index over each side (``knn_key``: 'auto' = ``IVF<nlist>,Flat``), ``nprobe`` given
+    or tuned to recall@k >= ``knn_recall`` on a sample of the queries; scored by the same
+    code (:func:`~mbert_lab.analyses.retrieval.mine_from_neighbours`); with every list probed
+    the pairs are exact mining's. ``memory`` (with ``ray``): a k-NN task's budget: targets /
+    index parts larger than that are searched a shard at a time."""
 
     study = "mine"
     gold: str | None = None
     threshold: Any = "auto"
     ray: str | None = None
     ray_workers: int | None = None
+    knn: str = "exact"
+    knn_key: str = "auto"
+    nprobe: int | None = None
+    knn_recall: float = 0.95
+    memory: str | None = None
+    id_column: str | None = None
+    text_column: str | None = None
 
     def validate(self) -> None:
         super().validate()
         check_input_file("gold", self.gold, allow_none=True)
         _check_ray(self)
+        _check_knn(self)
+        _check_record_inputs(self)
         if self.threshold != "auto":
             check_float("threshold", self.threshold)
 
@@ -728,6 +823,8 @@ class MineResult(StudyResult):
     threshold: float | None
     threshold_chosen_on: str  # "given", "dev split of the gold pairs", "none (every candidate kept)"
     evaluation: MiningEvaluation | None
+    knn: str = "exact"
+    knn_searches: tuple[KnnSearch, ...] = ()  # knn='ivf': how each direction was searched
     pairs: Any = transient(())  # tuple[MinedPair, ...], best first
 
     def write_pairs(self, path: str | Path) -> Path:
@@ -743,13 +840,16 @@ class MineResult(StudyResult):
 
 def mine(config: MineConfig, *, encoder: Any = None, store: Any = None) -> MineResult:
     """Mine sentence pairs (see :class:`MineConfig`)."""
-    (sid, stext), (tid, ttext) = _read_mining_inputs(config)
-    gold = gold_indices(config.gold, sid, tid) if config.gold else None
-    enc = resolve_encoder(config, encoder)
+    from ..data.readers.records import check_record_file
     from ..distributed import session_for
 
-    with session_for(config):
-        pairs, layer = _mine_vectors(config, enc, store, stext, ttext)
+    for f in (config.src, config.tgt):  # records' columns checked before any Ray or model work
+        check_record_file(f, id_column=config.id_column or "id", text_column=config.text_column or "text")
+    with session_for(config):  # with ray: Parquet / JSON Lines inputs are read as Ray datasets
+        (sid, stext), (tid, ttext) = _read_mining_inputs(config)
+        gold = gold_indices(config.gold, sid, tid) if config.gold else None
+        enc = resolve_encoder(config, encoder)
+        pairs, layer, searches = _mine_vectors(config, enc, store, stext, ttext)
     ev = evaluate_mining(pairs, gold, len(sid), config.dev_fraction, config.seed) if gold else None
     if config.threshold != "auto":
         thr, how = float(config.threshold), "given"
@@ -761,7 +861,8 @@ def mine(config: MineConfig, *, encoder: Any = None, store: Any = None) -> MineR
     rows = tuple(MinedPair(float(sc), sid[s], tid[t], stext[s], ttext[t]) for s, t, sc in zip(kept.src, kept.tgt, kept.score))
     prov = make_provenance(config, encoder=enc, layers=[layer], pooling="mean")
     return MineResult(provenance=prov, n_src=len(sid), n_tgt=len(tid), layer=layer, n_candidates=len(pairs),
-                      n_kept=len(kept), threshold=thr, threshold_chosen_on=how, evaluation=ev, pairs=rows)
+                      n_kept=len(kept), threshold=thr, threshold_chosen_on=how, evaluation=ev, knn=config.knn,
+                      knn_searches=searches, pairs=rows)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -793,7 +894,7 @@ def bucc(config: BuccConfig, *, encoder: Any = None, store: Any = None) -> BuccR
     (sid, stext), (tid, ttext) = _read_mining_inputs(config)
     gold = gold_indices(config.gold, sid, tid)
     enc = resolve_encoder(config, encoder)
-    pairs, layer = _mine_vectors(config, enc, store, stext, ttext)
+    pairs, layer, _ = _mine_vectors(config, enc, store, stext, ttext)
     ev = evaluate_mining(pairs, gold, len(sid), config.dev_fraction, config.seed)
     prov = make_provenance(config, encoder=enc, layers=[layer], pooling="mean")
     return BuccResult(provenance=prov, n_src=len(sid), n_tgt=len(tid), n_gold=len(gold), layer=layer,
