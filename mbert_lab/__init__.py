@@ -35,6 +35,7 @@ _STUDY_ENTRIES: dict[str, str] = {
     "search": "search",
     "transfer": "transfer",
     "align_train": "align_train",
+    "report": "report",
 }
 
 # Plain re-exports: name -> "module:attribute".

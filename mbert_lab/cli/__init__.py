@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "vocab": "mbert_lab.cli.vocab_cmd",
     "transfer": "mbert_lab.cli.transfer_cmd",
     "run": "mbert_lab.cli.run_cmd",
+    "report": "mbert_lab.cli.report_cmd",
 }
 
 EPILOG = """examples:
