@@ -19,6 +19,8 @@ EXAMPLES = """examples:
   mbert-lab report --model offline --model bert-base-multilingual-cased --profile full --out results/report-full   # [hub]
   # list the claims (id, number, title) and exit
   mbert-lab report --list-claims
+  # your own claim files (studies + rules, see mbert_lab/report/claims/) on small data
+  mbert-lab report --claims-dir examples/report-claims --out results/report-small
 
 Outputs in --out: report.html (one self-contained page: plots embedded, no external resource),
 report.md (+ figures/*.png), report.json (typed result), and each claim's study results under
@@ -43,6 +45,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default="quick", help="quick (capped data, minutes) or full (everything available)")
     p.add_argument("--claims", default=None, help="comma-separated claim ids or numbers (default: all)")
     p.add_argument("--list-claims", action="store_true", help="print the claims and exit")
+    p.add_argument("--claims-dir", default=None, metavar="DIR",
+                   help="your own folder of claim files (default: the package's mbert_lab/report/claims)")
+    p.add_argument("--anchors", default=None, metavar="FILE",
+                   help="your own anchors file of published figures (default: the package's anchors.toml)")
     p.add_argument("--seed", type=int, default=0, help="seed for bootstrap and permutation tests (0)")
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N or mps (default: cpu)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
@@ -60,12 +66,15 @@ def run(args: argparse.Namespace) -> int:
     if args.list_claims:
         from ..report.claims import load_claims
 
-        for c in load_claims():
+        from ..report.claims import load_anchors
+
+        for c in load_claims(directory=args.claims_dir, anchors=load_anchors(args.anchors)):
             print(f"{c.number:>2}  {c.id:24s} {c.title}")
         return 0
     cfg = ReportConfig(models=tuple(args.model) or ReportConfig().models, profile=args.profile,
                        claims=args.claims or (), out=args.out, seed=args.seed, device=args.device,
-                       threads=args.threads, dtype=args.dtype, cache=not args.no_cache)
+                       threads=args.threads, dtype=args.dtype, cache=not args.no_cache,
+                       claims_dir=args.claims_dir, anchors=args.anchors)
     if print_config(args, cfg):
         return 0
     check_out("--out", args.out)

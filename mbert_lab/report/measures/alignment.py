@@ -31,7 +31,7 @@ def _bootstrap_aer(per_pair: Any, gold: str, level: str, layer: int, method: str
     idx = rng.integers(0, len(rows), size=(n_boot, len(rows)))
     s = c[idx].sum(axis=1)  # n_boot x 4
     denom = s[:, 0] + s[:, 1]
-    aer = np.where(denom > 0, 1.0 - (s[:, 2] + s[:, 3]) / np.maximum(denom, 1e-12), 1.0) * 100
+    aer = np.where(denom > 0, 1.0 - (s[:, 2] + s[:, 3]) / np.maximum(denom, 1e-12), 0.0) * 100  # as AlignmentScores
     lo, hi = np.percentile(aer, [2.5, 97.5])
     return float(lo), float(hi)
 
