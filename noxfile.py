@@ -35,9 +35,25 @@ def _install(session: nox.Session, extras: str = "") -> None:
     session.install("-e", f".{extras}")
 
 
+def _ensure_chromium(session: nox.Session) -> None:
+    """Browser tests drive Debian's chromium (never a downloaded browser). Install it with apt
+    when missing (as root, or through sudo); otherwise the browser tests fail, naming it."""
+    import shutil
+
+    if shutil.which("chromium") or os.environ.get("MBERT_LAB_CHROMIUM"):
+        return
+    if not shutil.which("apt-get"):
+        session.warn("chromium not found and no apt-get: browser tests will fail")
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    session.run(*sudo, "apt-get", "update", "-qq", external=True, success_codes=[0, 100])
+    session.run(*sudo, "apt-get", "install", "-y", "-qq", "chromium", external=True)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit, integration and slow tests. A missing data mirror fails (never skips)."""
+    _ensure_chromium(session)
     _install(session, "[test,bench]")
     session.run("python", "-m", "pytest", *(session.posargs or ["-q"]), env=_env())
 

@@ -16,6 +16,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+# The shared browser fixtures (`browser`, `page`): tests/browser.py.
+pytest_plugins = ["tests.browser"]
+
 TOY_CORPUS = [
     "The quick brown fox jumps over the lazy dog.",
     "Der schnelle braune Fuchs springt über den faulen Hund.",

@@ -232,3 +232,48 @@ def test_tuning_reports_cross_lingual_share() -> None:
     # a held-out sentence's translation is in the index, so its nearest neighbour is
     # cross-lingual, unless both sides happened to be held out (~100/1500 per query)
     assert 0.85 <= idx.meta.tuning["cross_lingual_share"] <= 1.0
+
+
+# ---------------------------------------------------------------- streamed build
+
+
+def test_build_from_float16_memmap_streams_blocks_and_equals_in_memory(tmp_path, monkeypatch) -> None:
+    """A float16 memmap is read block by block (never as one float32 copy) and gives the same
+    index as the same vectors in memory; centering means are streamed too."""
+    import mbert_lab.index.faiss_index as fi
+
+    monkeypatch.setattr(fi, "ADD_BLOCK", 97)  # many blocks, a ragged last one
+    x16 = clustered(1000, 16, seed=3).astype(np.float16)
+    mm = np.lib.format.open_memmap(tmp_path / "x.npy", "w+", np.float16, x16.shape)
+    mm[:] = x16
+    mm.flush()
+    mm = np.load(tmp_path / "x.npy", mmap_mode="r")
+    reads: list[int] = []
+
+    class Spy:  # records every read: no read may cover the whole matrix
+        shape, ndim = mm.shape, 2
+
+        def __len__(self):
+            return len(mm)
+
+        def __getitem__(self, sel):
+            out = mm[sel]
+            reads.append(len(out))
+            return out
+
+    items = items_for(1000)
+    q = clustered(20, 16, seed=4)
+    for transform in ("none", "center"):
+        a = VectorIndex.build(x16.astype(np.float32), items, key="IVF8,Flat", transform=transform, seed=1)
+        reads.clear()
+        b = VectorIndex.build(Spy(), items, key="IVF8,Flat", transform=transform, seed=1)
+        # one read of the training sample (all 1000 rows here: IVF trains on up to 100k), then
+        # blocks of ADD_BLOCK rows (for centering, a streamed pass for the means first)
+        assert reads.count(1000) == 1 and max(r for r in reads if r != 1000) <= 97
+        assert b.meta.ntotal == 1000 and [it.sid for it in b.items] == [it.sid for it in items]
+        for idx in (a, b):
+            idx.set_search_params({"nprobe": 8})
+        sa, ia = a.search_raw(q, 5, langs="en")
+        sb, ib = b.search_raw(q, 5, langs="en")
+        np.testing.assert_array_equal(ia, ib)
+        np.testing.assert_allclose(sa, sb, atol=1e-5)

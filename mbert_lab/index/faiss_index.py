@@ -269,6 +269,28 @@ def prepare(
     return np.ascontiguousarray(x / np.maximum(n, 1e-12), dtype=np.float32)
 
 
+ADD_BLOCK = 65536  # rows normalised and added at a time
+
+
+def _is_array_like(x: Any) -> bool:
+    """A 2-D array-like readable by slices and index arrays (ndarray, memmap, or a view object
+    with ``shape``, ``ndim``, ``__len__`` and ``__getitem__``) that need not fit in memory."""
+    return all(hasattr(x, a) for a in ("shape", "ndim", "__len__", "__getitem__"))
+
+
+def _streamed_means(x: Any, langs: Sequence[str]) -> dict[str, np.ndarray]:
+    la = np.asarray(langs)
+    sums: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = {}
+    for lo in range(0, len(x), ADD_BLOCK):
+        blk = np.asarray(x[lo : lo + ADD_BLOCK], np.float64)
+        for lang in set(la[lo : lo + ADD_BLOCK].tolist()):
+            m = la[lo : lo + ADD_BLOCK] == lang
+            sums[lang] = sums.get(lang, 0) + blk[m].sum(axis=0)
+            counts[lang] = counts.get(lang, 0) + int(m.sum())
+    return {lang: (sums[lang] / counts[lang]).astype(np.float32) for lang in sorted(sums)}
+
+
 def language_means(x: np.ndarray, langs: Sequence[str]) -> dict[str, np.ndarray]:
     la = np.asarray(langs)
     return {lang: np.asarray(x[la == lang], np.float32).mean(axis=0) for lang in sorted(set(langs))}
@@ -329,16 +351,17 @@ class VectorIndex:
         faiss = _faiss()
         if threads:
             faiss.omp_set_num_threads(int(threads))
-        x = np.asarray(vectors, dtype=np.float32)
+        x = vectors if _is_array_like(vectors) else np.asarray(vectors, dtype=np.float32)
         if x.ndim != 2 or len(x) == 0:
             raise InputError(f"need a non-empty 2-D array of vectors, got shape {x.shape}")
         if len(items) != len(x):
             raise InputError(f"{len(x)} vectors but {len(items)} metadata rows")
         tr = as_transform(transform)
         langs = [it.lang for it in items]
-        means = language_means(x, langs) if tr is Transform.CENTER else None
-        xn = prepare(x, langs, tr, means)
-        n, d = xn.shape
+        means = None
+        if tr is Transform.CENTER:
+            means = language_means(x, langs) if isinstance(x, np.ndarray) else _streamed_means(x, langs)
+        n, d = x.shape
         t0 = time.perf_counter()
         if key == "auto":
             plan = choose_index(n, d, memory_budget, **choose_kw)
@@ -350,10 +373,14 @@ class VectorIndex:
         except RuntimeError as e:
             raise ConfigError(f"FAISS cannot build index '{plan.key}': {str(e).splitlines()[-1]}") from None
         rng = np.random.default_rng(seed)
+
+        def rows(sel: np.ndarray) -> np.ndarray:  # prepared rows (sorted indices), read in order
+            return prepare(np.asarray(x[sel], np.float32), [langs[i] for i in sel], tr, means)
+
         if not index.is_trained:
             ntrain = plan.train_size or min(n, 100_000)
-            sample = xn if ntrain >= n else xn[np.sort(rng.choice(n, ntrain, replace=False))]
-            index.train(sample)
+            sel = np.arange(n) if ntrain >= n else np.sort(rng.choice(n, ntrain, replace=False))
+            index.train(rows(sel))
         meta = IndexMeta(
             format_version=FORMAT_VERSION, dim=d, ntotal=0, key=plan.key, kind=plan.kind,
             model=dict(model or {}), layer=layer, unit=unit, pooling=pooling, transform=tr.value,
@@ -363,17 +390,23 @@ class VectorIndex:
         hold = np.zeros(n, bool)
         if hold_out and target_recall is not None and search_param_name(plan.kind) and n > hold_out * 2:
             hold[rng.choice(n, hold_out, replace=False)] = True
-        self._add_prepared(xn[~hold], [it for it, h in zip(items, hold) if not h])
+        # Added block by block: no float32 copy of the whole input is held besides the index
+        # (a float16 memmap of 1.5M token vectors builds in about the index's own memory).
+        for lo in range(0, n, ADD_BLOCK):
+            sel = np.arange(lo, min(n, lo + ADD_BLOCK))[~hold[lo : lo + ADD_BLOCK]]
+            if len(sel):
+                self._add_prepared(rows(sel), [items[int(i)] for i in sel])
         if hold.any():
-            self.tune(xn[hold], target_recall=float(target_recall), k=tune_k, prepared=True,
-                      query_langs=[it.lang for it, h in zip(items, hold) if h])
-        if hold.any():
-            self._add_prepared(xn[hold], [it for it, h in zip(items, hold) if h])
+            held = np.nonzero(hold)[0]
+            xh = rows(held)
+            self.tune(xh, target_recall=float(target_recall), k=tune_k, prepared=True,
+                      query_langs=[langs[i] for i in held])
+            self._add_prepared(xh, [items[int(i)] for i in held])
         # rows are in add order: keep items aligned with FAISS ids
         self.meta.build_seconds = time.perf_counter() - t0
         if target_recall is not None and not hold.any() and search_param_name(plan.kind):
             # no hold-out possible (tiny set): tune with the data itself (self matches excluded)
-            self.tune(xn[rng.choice(n, min(n, 500), replace=False)], target_recall=float(target_recall),
+            self.tune(rows(np.sort(rng.choice(n, min(n, 500), replace=False))), target_recall=float(target_recall),
                       k=tune_k, prepared=True, exclude_self=True)
         return self
 

@@ -1,0 +1,326 @@
+"""An honest ANN benchmark on real vectors: >= 1M contextual token vectors from the Tatoeba mirror
+(and its ~178k real sentence vectors), queries held out of the index by unique sentence text.
+
+Replaces the old faiss_bench (1M noisy copies of 178k vectors, queries that were noisy copies of
+base rows: near-duplicate search, easier than real neighbour search).
+
+Steps (each its own process, so that peak RSS is the step's own):
+
+1. ``prepare``: every unique sentence text of the Tatoeba mirror (112 languages x English; the
+   English sides repeat across languages and are encoded once) is encoded once by the offline
+   model through the library's Extractor and vector store (resumable, cached), layers 8 and 12,
+   subword (content word pieces, no specials) and mean-pooled sentence vectors, written as
+   float16 matrices under ``--work`` with the sentence of every token. The compute dtype is
+   ``--dtype`` (default bf16: per-token cosine to fp32 >= 0.9998 on the offline model, see
+   extract_bench). A seeded 1% of the unique sentences are held out: their tokens are queries
+   (half tune, half evaluation) and never enter the index.
+2. ``exact`` (own process): brute-force top-k over the base for every query (faiss IndexFlatIP in
+   blocks, float32), timed; the ground truth.
+3. ``ann`` (own process): ``VectorIndex.build`` (the project's index: memory-budgeted choice of
+   the FAISS index, streamed from the float16 matrix so no full float32 copy is held besides the
+   index), tuned for each k the caller needs (1 and 10) on the tuning queries, then timed on the
+   evaluation queries. Recall@k counts a returned row as a hit when its exact similarity is
+   >= the exact k-th similarity - 1e-6 (ties are not misses).
+4. ``mine`` (sentence table only): margin mining (ratio margin, k=4, both directions) of the
+   Tatoeba pairs with exact vs ANN k-NN, F1 against the Tatoeba gold pairs.
+
+Run: ``python benchmarks/ann_bench.py all [--threads 2]``; figures in ``--work``/ann_bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("MBERT_LAB_DATA", str(ROOT.parent / "shared" / "data"))
+sys.path.insert(0, str(ROOT))
+LAYERS = (8, 12)
+TIE_EPS = 1e-6
+
+
+def log(*a: object) -> None:
+    print(time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+def peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def set_threads(n: int) -> None:
+    import faiss
+    import torch
+
+    torch.set_num_threads(n)
+    faiss.omp_set_num_threads(n)
+
+
+# ----------------------------------------------------------------------------- prepare
+def unique_sentences() -> tuple[list[str], list[str], dict]:
+    """Unique Tatoeba texts (first language seen), and the gold pairs by index."""
+    from mbert_lab.data.datasets import load_tatoeba, tatoeba_languages
+
+    index: dict[str, int] = {}
+    texts: list[str] = []
+    langs: list[str] = []
+    gold: dict[str, list[tuple[int, int]]] = {}
+
+    def add(t: str, lang: str) -> int:
+        if t not in index:
+            index[t] = len(texts)
+            texts.append(t)
+            langs.append(lang)
+        return index[t]
+
+    for lang in tatoeba_languages():
+        pairs = load_tatoeba(lang, empty="skip").pairs
+        gold[lang] = [(add(p.src, lang), add(p.tgt, "eng")) for p in pairs]
+    return texts, langs, gold
+
+
+def prepare(args: argparse.Namespace) -> None:
+    from mbert_lab.encode import default_store
+    from mbert_lab.encode.extractor import ExtractConfig, Extractor
+    from mbert_lab.models.registry import load_encoder
+
+    set_threads(args.threads)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    texts, langs, gold = unique_sentences()
+    log(f"{len(texts)} unique sentences in {len(gold)} Tatoeba sets")
+    enc = load_encoder(args.model)
+    cfg = ExtractConfig(layers=LAYERS, outputs=("sentence", "subword"), batch_size=64,
+                        dtype=args.dtype, store_dtype="float16")
+    ex = Extractor(enc, cfg, store=default_store(), progress=True)
+    counts = [len(x) for x in enc.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    total = int(sum(counts))
+    log(f"{total} word pieces")
+    d = enc.hidden_size
+    tok = {L: np.lib.format.open_memmap(work / f"tok_L{L}.npy", "w+", np.float16, (total, d)) for L in LAYERS}
+    sent = {L: np.lib.format.open_memmap(work / f"sent_L{L}.npy", "w+", np.float16, (len(texts), d)) for L in LAYERS}
+    owner = np.repeat(np.arange(len(texts), dtype=np.int32), counts)
+    pos = 0
+    t0 = time.perf_counter()
+    for lo in range(0, len(texts), 4096):
+        c = ex.encode(texts[lo : lo + 4096])
+        for L in LAYERS:
+            sent[L][lo : lo + len(c)] = c.sentence(L)
+        p = pos
+        for i in range(len(c)):
+            rows = c.subwords(i, LAYERS[0])
+            if len(rows) != counts[lo + i]:
+                raise SystemExit(f"sentence {lo + i}: {len(rows)} vectors, {counts[lo + i]} pieces")
+            for L in LAYERS:
+                tok[L][p : p + len(rows)] = c.subwords(i, L)
+            p += len(rows)
+        pos = p
+        log(f"{lo + len(c)}/{len(texts)} sentences, {pos}/{total} pieces, {time.perf_counter() - t0:.0f} s")
+    for m in [*tok.values(), *sent.values()]:
+        m.flush()
+    np.save(work / "token_sentence.npy", owner)
+    rng = np.random.default_rng(args.seed)
+    held = np.zeros(len(texts), bool)
+    held[rng.choice(len(texts), max(2, len(texts) // 100), replace=False)] = True
+    np.save(work / "held_sentences.npy", held)
+    meta = {"n_sentences": len(texts), "n_tokens": total, "dim": d, "dtype": args.dtype,
+            "store": "float16", "model": args.model, "layers": list(LAYERS),
+            "encode_seconds": time.perf_counter() - t0, "langs": langs,
+            "gold": {k: v for k, v in gold.items()}}
+    (work / "prepared.json").write_text(json.dumps(meta))
+    log("prepared", {k: v for k, v in meta.items() if k not in ("langs", "gold")})
+
+
+# ----------------------------------------------------------------------------- split
+def split(work: Path, table: str, layer: int, n_queries: int, seed: int):
+    """(base matrix (memmap float16), base row ids, tune queries, eval queries) for a table."""
+    held = np.load(work / "held_sentences.npy")
+    if table == "tokens":
+        x = np.load(work / f"tok_L{layer}.npy", mmap_mode="r")
+        owner = np.load(work / "token_sentence.npy")
+        is_q = held[owner]
+    else:
+        x = np.load(work / f"sent_L{layer}.npy", mmap_mode="r")
+        is_q = held
+    base_rows = np.nonzero(~is_q)[0]
+    q_rows = np.nonzero(is_q)[0]
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(q_rows, min(len(q_rows), 2 * n_queries), replace=False)
+    q = normalise(np.asarray(x[np.sort(pick)], np.float32))
+    rng.shuffle(q)
+    return x, base_rows, q[: len(q) // 2], q[len(q) // 2 :]
+
+
+def normalise(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12), np.float32)
+
+
+def base_blocks(x, rows: np.ndarray, block: int = 131072):
+    for lo in range(0, len(rows), block):
+        r = rows[lo : lo + block]
+        yield lo, normalise(np.asarray(x[r[0] : r[-1] + 1][r - r[0]], np.float32))
+
+
+# ----------------------------------------------------------------------------- exact
+def exact(args: argparse.Namespace) -> None:
+    import faiss
+
+    set_threads(args.threads)
+    work = Path(args.work)
+    x, rows, qt, qe = split(work, args.table, args.layer, args.queries, args.seed)
+    kmax = max(args.k)
+    out = {}
+    for name, q in (("tune", qt), ("eval", qe)):
+        t0 = time.perf_counter()
+        best_s = np.full((len(q), 0), -np.inf, np.float32)
+        best_i = np.zeros((len(q), 0), np.int64)
+        for lo, xb in base_blocks(x, rows):
+            fl = faiss.IndexFlatIP(xb.shape[1])
+            fl.add(xb)
+            s, i = fl.search(q, kmax)
+            best_s = np.concatenate([best_s, s], 1)
+            best_i = np.concatenate([best_i, i + lo], 1)
+            o = np.argsort(-best_s, 1, kind="stable")[:, :kmax]
+            best_s, best_i = np.take_along_axis(best_s, o, 1), np.take_along_axis(best_i, o, 1)
+        out[name] = (best_s, best_i, time.perf_counter() - t0)
+    np.savez(work / f"exact_{args.table}_L{args.layer}.npz", tune_s=out["tune"][0], tune_i=out["tune"][1],
+             eval_s=out["eval"][0], eval_i=out["eval"][1])
+    res = {"n_base": int(len(rows)), "eval_queries": len(qe), "seconds_eval": out["eval"][2],
+           "qps": len(qe) / out["eval"][2], "peak_rss_gib": peak_rss_gib(), "method": "faiss IndexFlatIP, 128k-row blocks"}
+    (work / f"exact_{args.table}_L{args.layer}.json").write_text(json.dumps(res, indent=2))
+    log("exact", res)
+
+
+# ----------------------------------------------------------------------------- ann
+def recall_ties(q: np.ndarray, ids: np.ndarray, exact_s: np.ndarray, k: int, x, rows: np.ndarray) -> float:
+    """Share of the k returned rows whose true similarity >= exact k-th similarity - 1e-6."""
+    kth = exact_s[:, k - 1]
+    hits = 0
+    for qi in range(len(q)):
+        got = ids[qi, :k]
+        got = got[got >= 0]
+        if len(got):
+            v = normalise(np.asarray(x[rows[got]], np.float32))
+            hits += int(np.sum(v @ q[qi] >= kth[qi] - TIE_EPS))
+    return hits / (k * len(q))
+
+
+def ann(args: argparse.Namespace) -> None:
+    from mbert_lab.index.faiss_index import Item, VectorIndex
+
+    set_threads(args.threads)
+    work = Path(args.work)
+    x, rows, qt, qe = split(work, args.table, args.layer, args.queries, args.seed)
+    ex = np.load(work / f"exact_{args.table}_L{args.layer}.npz")
+    raw_bytes = len(rows) * x.shape[1] * 4
+    t0 = time.perf_counter()
+    items = ItemRows(len(rows))
+    idx = VectorIndex.build(BaseView(x, rows), items, key=args.key, memory_budget=args.memory,
+                            threads=args.threads, seed=args.seed)
+    build_s = time.perf_counter() - t0
+    rss_build = peak_rss_gib()
+    log(f"built {idx.meta.key} over {len(rows)} in {build_s:.0f} s, peak RSS {rss_build:.2f} GiB")
+    exact_qps = json.loads((work / f"exact_{args.table}_L{args.layer}.json").read_text())["qps"]
+    res = {"index": idx.meta.key, "n_base": int(len(rows)), "dim": int(x.shape[1]),
+           "build_seconds": build_s, "raw_float32_gib": raw_bytes / 2**30, "exact_qps": exact_qps,
+           "index_gib": idx.memory_bytes() / 2**30, "bytes_per_vector": idx.memory_bytes() / len(rows), "rows": []}
+    for k in args.k:
+        for target in args.targets:
+            tune = idx.tune(qt, target_recall=target, k=k, prepared=True)
+            times = []
+            for _ in range(3):
+                t1 = time.perf_counter()
+                _, ids = idx.search_raw(qe, k, prepared=True)
+                times.append(time.perf_counter() - t1)
+            qps = len(qe) / min(times)
+            r = {"k": k, "target": target, "param": {tune.param: tune.value}, "tune_recall": tune.recall,
+                 f"recall@{k}": recall_ties(qe, ids, ex["eval_s"], k, x, rows),
+                 "qps": qps, "speedup_vs_exact": qps / exact_qps}
+            if k > 1:
+                r["recall@1"] = recall_ties(qe, ids[:, :1], ex["eval_s"], 1, x, rows)
+            res["rows"].append(r)
+            log(r)
+    res["peak_rss_gib"] = peak_rss_gib()
+    res["peak_rss_over_raw"] = res["peak_rss_gib"] / res["raw_float32_gib"]
+    (work / f"ann_{args.table}_L{args.layer}.json").write_text(json.dumps(res, indent=2))
+    log("ann", {k: v for k, v in res.items() if k != "rows"})
+
+
+class BaseView:
+    """The base rows of a float16 memmap as a 2-D array-like (slices and sorted index arrays),
+    read on demand: ``VectorIndex.build`` streams it, no float32 copy of the whole is made."""
+
+    def __init__(self, x, rows: np.ndarray) -> None:
+        self.x, self.rows = x, rows
+        self.shape = (len(rows), x.shape[1])
+        self.ndim = 2
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, sel) -> np.ndarray:
+        r = self.rows[sel]
+        if len(r) == 0:
+            return np.zeros((0, self.shape[1]), np.float32)
+        return np.asarray(self.x[r[0] : r[-1] + 1][r - r[0]], np.float32)
+
+
+class ItemRows:
+    """Lazy metadata rows (one per vector) so 1.7M Python objects are not held in memory."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):
+        from mbert_lab.index.faiss_index import Item
+
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.n))]
+        return Item("xx", str(int(i)), "")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("step", choices=("prepare", "exact", "ann", "all"))
+    ap.add_argument("--work", default=str(ROOT / "results" / "bench" / "ann"))
+    ap.add_argument("--model", default="offline")
+    ap.add_argument("--dtype", default="bf16", help="compute dtype of the vectors (prepare)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--table", choices=("tokens", "sentences"), default="tokens")
+    ap.add_argument("--layer", type=int, default=8, choices=LAYERS)
+    ap.add_argument("--queries", type=int, default=1000, help="eval queries (as many again to tune)")
+    ap.add_argument("--k", type=lambda s: [int(v) for v in s.split(",")], default=[1, 10])
+    ap.add_argument("--targets", type=lambda s: [float(v) for v in s.split(",")], default=[0.98, 0.95])
+    ap.add_argument("--key", default="auto", help="FAISS factory string, or auto (the project's choice)")
+    ap.add_argument("--memory", default="8G", help="memory budget for the index choice")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    if args.step == "all":
+        me = [sys.executable, __file__]
+        opts = ["--work", args.work, "--threads", str(args.threads), "--queries", str(args.queries),
+                "--seed", str(args.seed), "--memory", args.memory, "--key", args.key,
+                "--k", ",".join(map(str, args.k)), "--targets", ",".join(map(str, args.targets))]
+        if not (Path(args.work) / "prepared.json").exists():
+            subprocess.run([*me, "prepare", *opts, "--dtype", args.dtype, "--model", args.model], check=True)
+        for table in ("tokens", "sentences"):
+            for layer in LAYERS:
+                t = ["--table", table, "--layer", str(layer)]
+                subprocess.run([*me, "exact", *opts, *t], check=True)
+                subprocess.run([*me, "ann", *opts, *t], check=True)
+        return 0
+    {"prepare": prepare, "exact": exact, "ann": ann}[args.step](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
