@@ -4,7 +4,8 @@ sets at layer 8 and at the layer chosen on a dev split, beside the published mBE
 Figures (AER in percent, lower is better):
 ``aer.<set>.<method>.l8`` (layer 8, all pairs of the set: what the papers report),
 ``aer.<set>.<method>.best`` (the layer chosen on the dev split, scored on the disjoint test
-split, with a bootstrap interval over test pairs), ``layer.<set>.<method>.best``.
+split, with a bootstrap interval over test pairs), ``layer.<set>.<method>.best``, and
+``aer.<set>.best`` (the method and layer with the lowest dev AER, scored on the test split).
 ``<set>``: fr, ro, ja (en-fr, ro-en, ja-en). Series ``aer.<set>.<method>``: AER by layer.
 """
 
@@ -59,6 +60,19 @@ def _set_figures(res: Any, gold: str, tag: str, m: Measurement, seed: int) -> No
                 n=best.dev_pairs, unit="layer")
 
 
+def _best_method(res: Any, gold: str, tag: str, m: Measurement, seed: int) -> None:
+    """``aer.<set>.best``: the method AND layer with the lowest dev AER, scored on the test split."""
+    level = res.levels[0]
+    cands = [b for b in res.best if (b.gold, b.level) == (gold, level)]
+    if not cands:
+        return
+    b = min(cands, key=lambda x: (x.dev_aer, res.methods.index(x.method)))
+    ci = _bootstrap_aer(res.per_pair, gold, level, b.layer, b.method, "test", seed)
+    m.figures[f"aer.{tag}.best"] = Figure(
+        f"aer.{tag}.best", f"AER {gold}, {b.method} at layer {b.layer} (method and layer chosen on dev), test split",
+        b.test.aer * 100, *(ci or (None, None)), n=b.test.pairs, unit="AER %")
+
+
 def _merge_ci(per_pair: Any, gold: str, level: str, layer: int, method: str, seed: int) -> tuple[float, float] | None:
     """Bootstrap over all pairs (dev and test) of a set: the interval of an all-pairs figure."""
     import dataclasses
@@ -74,6 +88,7 @@ def measure(results: list[Any], ctx: ClaimContext) -> Measurement:
     for info in res.golds:
         tag = SETS.get(info.name, info.name)
         _set_figures(res, info.name, tag, m, ctx.seed)
+        _best_method(res, info.name, tag, m, ctx.seed)
         total = getattr(info, "pairs", None)
         m.notes.append(f"{info.name}: {total} gold pairs scored; dev split {res.split.dev_fraction:g} (seed "
                        f"{res.split.seed}) chooses the layer, the other pairs report it")
