@@ -278,7 +278,7 @@ def test_claim_figures_equal_the_study_run_alone(tiny_report, _tiny_wordpiece_se
     la = cen.retrieval.best["centered"].layer
     raw = [cen.retrieval.per_language[k]["raw"].xx_to_eng[la] for k in cen.retrieval.languages]
     assert col.figure("retr.raw.xx2eng").value == pytest.approx(100 * sum(raw) / len(raw))
-    assert col.figure("lid.probe.centered").value == pytest.approx(100 * cen.lid["probe_centered"].by_layer[la].accuracy)
+    assert col.figure("lid.knn.centered").value == pytest.approx(100 * cen.lid["knn_centered"].by_layer[la].accuracy)
     fam = res.claim("small_families").columns[0]
     la = cen.layers[len(cen.layers) // 2] if 8 not in cen.layers else 8
     assert fam.figure("ari.genus").value == pytest.approx(cen.centroid_geometry[la].agreement["genus"].adjusted_rand)
@@ -421,3 +421,20 @@ def test_example_study_file_runs(tmp_path, monkeypatch, offline_encoder):
     assert col.status == "ok" and col.figure("aer.fr.softmax.l8").value is not None
     res.save(tmp_path / "o")
     assert (tmp_path / "o" / "report.html").is_file()
+
+
+def test_knn_lid_known_answer():
+    import numpy as np
+
+    from mbert_lab.studies.centroids import knn_lid
+
+    rng = np.random.default_rng(0)
+    base = {"aaa": np.array([5.0, 0, 0]), "bbb": np.array([0, 5.0, 0])}
+    train = {k: v + rng.normal(0, 0.1, (20, 3)) for k, v in base.items()}
+    test = {k: v + rng.normal(0, 0.1, (10, 3)) for k, v in base.items()}
+    assert knn_lid(train, test).accuracy == 1.0
+    # the same noise around both means: once each language's centroid is removed, nothing is left
+    noise_tr, noise_te = rng.normal(0, 1, (40, 3)), rng.normal(0, 1, (20, 3))
+    tr = {"aaa": noise_tr[:20], "bbb": noise_tr[20:]}
+    te = {"aaa": noise_te[:10], "bbb": noise_te[10:]}
+    assert 0.2 <= knn_lid(tr, te).accuracy <= 0.8

@@ -20,7 +20,7 @@ CLAIM_KEYS = ("id", "number", "title", "question", "citations", "measure", "plot
 REQUIRED_CLAIM_KEYS = ("id", "number", "title", "question", "citations", "measure", "plot", "study", "rule")
 STUDY_PROFILES = ("quick", "full", "both")
 VERDICT_KINDS = ("finding", "figure")
-ANCHOR_KEYS = ("value", "unit", "model", "data", "source", "where", "checked", "n", "statement")
+ANCHOR_KEYS = ("value", "unit", "model", "data", "source", "where", "checked", "n", "statement", "claim")
 REQUIRED_ANCHOR_KEYS = ("unit", "model", "data", "source", "where", "checked")
 #: fields the report sets per model column; a claim's [[study]] table may not set them
 MODEL_FIELDS = ("model", "revision", "device", "threads", "dtype", "cache")

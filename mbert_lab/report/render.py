@@ -62,7 +62,7 @@ def _summary_html(res: Any) -> str:
         cells = ""
         for col in c.columns:
             cells += (f"<td>{_badge(col.figure_match.verdict)}</td><td>{_badge(col.finding.verdict)}</td>"
-                      f'<td class="num">{col.runtime_s:.0f} s</td>')
+                      f'<td class="num">{col.runtime_s:.0f} s ({col.cpu_s:.0f} s CPU)</td>')
         rows.append(f'<tr><td>{c.number}</td><td><a href="#claim-{_e(c.id)}">{_e(c.title)}</a></td>{cells}</tr>')
     return (f'<table class="summary"><tr><th>#</th><th>claim</th>{head}</tr>{"".join(rows)}</table>')
 
@@ -176,7 +176,8 @@ def report_md(res: Any) -> str:
            "| # | claim | " + " | ".join(f"{m}: figure match | {m}: finding holds | {m}: runtime" for m in res.models) + " |",
            "|---|---|" + "---|---|---|" * len(res.models)]
     for c in res.claims:
-        cells = " | ".join(f"{col.figure_match.verdict} | {col.finding.verdict} | {col.runtime_s:.0f} s" for col in c.columns)
+        cells = " | ".join(f"{col.figure_match.verdict} | {col.finding.verdict} | {col.runtime_s:.0f} s "
+                           f"({col.cpu_s:.0f} s CPU)" for col in c.columns)
         out.append(f"| {c.number} | {c.title} | {cells} |")
     for c in res.claims:
         out += ["", f"## {c.number}. {c.title}", "", f"**Question.** {c.question}", ""]

@@ -93,10 +93,12 @@ def _error_text(e: BaseException) -> str:
     return f"{type(e).__name__}: {msg}{where}"
 
 
-def _measure_one(run: _ModelRun, claim: Any, anchors: Any) -> tuple[Measurement | None, list[str], str | None, float]:
+def _measure_one(run: _ModelRun, claim: Any, anchors: Any
+                 ) -> tuple[Measurement | None, list[str], str | None, tuple[float, float]]:
+    """(measurement, study lines, error, (wall s, CPU s of this process)) of one claim on one model."""
     from .claims import resolve_callable
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     ctx = context(run.config, claim, run.model, run.out / claim.id, anchors)
     lines: list[str] = []
     try:
@@ -104,9 +106,9 @@ def _measure_one(run: _ModelRun, claim: Any, anchors: Any) -> tuple[Measurement 
         m = resolve_callable(claim.measure)(results, ctx)
         if not isinstance(m, Measurement):
             raise TypeError(f"{claim.measure} returned {type(m).__name__}, not a Measurement")
-        return m, lines, None, time.perf_counter() - t0
+        return m, lines, None, (time.perf_counter() - t0, time.process_time() - c0)
     except Exception as e:  # noqa: BLE001 - a claim's failure is reported in the page
-        return None, lines, _error_text(e), time.perf_counter() - t0
+        return None, lines, _error_text(e), (time.perf_counter() - t0, time.process_time() - c0)
 
 
 def context(config: Any, claim: Any, model: str, work_dir: Path, anchors: Any) -> ClaimContext:
@@ -174,28 +176,29 @@ def _verdict_row(v: Any) -> Any:
     return VerdictRow(v.verdict, v.reason, tuple(RuleRow(**dataclasses.asdict(o)) for o in v.outcomes))
 
 
-def _column(claim: Any, model: str, got: tuple[Any, list[str], str | None, float], anchors: Any) -> Any:
+def _column(claim: Any, model: str, got: tuple[Any, list[str], str | None, tuple[float, float]], anchors: Any) -> Any:
     from ..studies.report import FigureRow, ModelColumn, VerdictRow
     from .rules import verdicts
 
-    m, lines, err, secs = got
+    m, lines, err, (secs, cpu) = got
     if m is None:
         bad = VerdictRow("error", err or "unknown error")
-        return ModelColumn(model, "error", err, (), bad, bad, (), {}, {}, tuple(lines), round(secs, 3))
+        return ModelColumn(model, "error", err, (), bad, bad, (), {}, {}, tuple(lines), round(secs, 3), round(cpu, 3))
     v = verdicts(claim, m, anchors, model)
     figs = tuple(FigureRow(**dataclasses.asdict(f)) for f in m.figures.values())
     series = {k: {a: tuple(b) for a, b in s.items()} for k, s in m.series.items()}
     tables = {k: tuple(rows) for k, rows in m.tables.items()}
     return ModelColumn(model, "ok", None, figs, _verdict_row(v["figure"]), _verdict_row(v["finding"]),
                        tuple(m.notes) + ((f"not measurable: {m.not_measurable}",) if m.not_measurable else ()),
-                       tables, series, tuple(lines), round(secs, 3))
+                       tables, series, tuple(lines), round(secs, 3), round(cpu, 3))
 
 
 def claim_report(claim: Any, per_model: dict[str, Any], anchors: Any, plot_error: str | None, has_plot: bool) -> Any:
     from ..studies.report import AnchorRow, ClaimReport
 
     rows = []
-    qualitative = [k for k, a in anchors.anchors.items() if "statement" in a and a["source"] in claim.citations]
+    qualitative = [k for k, a in anchors.anchors.items() if "statement" in a
+                   and (a["claim"] == claim.id if "claim" in a else a["source"] in claim.citations)]
     for key in (*claim.anchor_keys, *qualitative):
         a = anchors.anchors[key]
         rows.append(AnchorRow(key, a.get("value"), a["unit"], a["model"], a["data"], a["source"],

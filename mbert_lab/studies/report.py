@@ -138,7 +138,8 @@ class ModelColumn:
     tables: dict[str, tuple[dict[str, Any], ...]]
     series: dict[str, dict[str, tuple[float | None, ...]]]
     studies: tuple[str, ...]  # "study -> folder" lines (results saved there)
-    runtime_s: float
+    runtime_s: float  # wall clock, this claim on this model (a study shared with an earlier claim: 0)
+    cpu_s: float = 0.0  # CPU time of the process meanwhile (all threads): comparable on a shared machine
 
     def figure(self, key: str) -> FigureRow | None:
         return next((f for f in self.figures if f.key == key), None)
@@ -189,7 +190,7 @@ class ReportResult(StudyResult):
         lines = []
         for c in self.claims:
             cols = "; ".join(f"{col.model}: figure {col.figure_match.verdict}, finding {col.finding.verdict}"
-                             f" ({col.runtime_s:.0f}s)" for col in c.columns)
+                             f" ({col.runtime_s:.0f} s wall, {col.cpu_s:.0f} s CPU)" for col in c.columns)
             lines.append(f"{c.number}. {c.id}: {cols}")
         return lines
 

@@ -3,9 +3,9 @@
 From the ``centroids`` study (Tatoeba pairs with English, ``lid_centered = true``): at the layer
 chosen on the dev rows for centred retrieval, xx->eng and eng->xx 1-NN retrieval on the test rows
 before and after centering (each side minus its train-split centroid), with the gain's 95%
-bootstrap interval over languages; and LID by a linear probe on raw vs centred vectors (what is
-left of language identity once the centroid is removed), with a bootstrap interval over test
-sentences. Accuracies in percent.
+bootstrap interval over languages; and LID by a 1-nearest-neighbour classifier on raw vs centred
+vectors (what is left of language identity once the centroid is removed), with a bootstrap
+interval over test sentences. Accuracies in percent.
 """
 
 from __future__ import annotations
@@ -84,24 +84,27 @@ def _retrieval(res: Any, m: Measurement, seed: int) -> int | None:
 
 
 def _lid(res: Any, m: Measurement, la: int, seed: int) -> None:
-    if "probe_centered" not in res.lid:
+    if "knn_centered" not in res.lid:
         m.notes.append("the centroids study ran without lid_centered: LID after centering not measured")
         return
-    raw, cen = res.lid["probe"].by_layer[la], res.lid["probe_centered"].by_layer[la]
+    raw, cen = res.lid["knn"].by_layer[la], res.lid["knn_centered"].by_layer[la]
     for name, s in (("raw", raw), ("centered", cen)):
         lo, hi = _acc_ci(s.confusion, seed)
-        m.figures[f"lid.probe.{name}"] = Figure(f"lid.probe.{name}", f"LID (linear probe), {name}, layer {la}",
-                                                s.accuracy * 100, lo, hi, n=s.n_test, unit="accuracy %")
+        m.figures[f"lid.knn.{name}"] = Figure(f"lid.knn.{name}", f"LID (1-NN), {name}, layer {la}",
+                                              s.accuracy * 100, lo, hi, n=s.n_test, unit="accuracy %")
     lo, hi = accuracy_change_ci(raw.confusion, cen.confusion, seed)
-    m.figures["lid.probe.change"] = Figure("lid.probe.change", "LID (probe): centred - raw",
-                                           (cen.accuracy - raw.accuracy) * 100, lo, hi, n=raw.n_test, unit="points")
-    nc = res.lid["nearest_centroid"].by_layer[la]
-    m.figures["lid.centroid.raw"] = Figure("lid.centroid.raw", f"LID (nearest centroid), raw, layer {la}",
-                                           nc.accuracy * 100, *_acc_ci(nc.confusion, seed), n=nc.n_test,
-                                           unit="accuracy %")
-    for key in ("probe", "probe_centered"):
+    m.figures["lid.knn.change"] = Figure("lid.knn.change", "LID (1-NN): centred - raw",
+                                         (cen.accuracy - raw.accuracy) * 100, lo, hi, n=raw.n_test, unit="points")
+    for key, label in (("probe", "linear probe"), ("nearest_centroid", "nearest centroid")):
+        s = res.lid[key].by_layer[la]
+        m.figures[f"lid.{key}.raw"] = Figure(f"lid.{key}.raw", f"LID ({label}), raw, layer {la}", s.accuracy * 100,
+                                             *_acc_ci(s.confusion, seed), n=s.n_test, unit="accuracy %")
+    for key in ("knn", "knn_centered"):
         m.series[f"lid.{key}"] = {"x": [float(x) for x in res.layers],
                                   "y": [res.lid[key].by_layer[x].accuracy * 100 for x in res.layers]}
+    m.notes.append("LID after centering: a 1-NN classifier (cosine) on vectors minus their language's train "
+                   "centroid, against the same classifier on raw vectors (a linear probe is at chance on centred "
+                   "vectors by construction: every class has mean 0)")
 
 
 def _acc_ci(confusion: Any, seed: int) -> tuple[float, float]:
@@ -129,7 +132,7 @@ def plot(measurements: dict[str, Measurement], ctx: ClaimContext) -> Any:
 
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), squeeze=False)
-    panels = (("retrieval", "xx->eng retrieval accuracy % (test rows)"), ("lid", "LID probe accuracy % (test rows)"))
+    panels = (("retrieval", "xx->eng retrieval accuracy % (test rows)"), ("lid", "LID 1-NN accuracy % (test rows)"))
     for ax, (prefix, ylabel) in zip(axes[0], panels):
         for model, m in measurements.items():
             for name, s in m.series.items():
