@@ -438,3 +438,26 @@ def test_knn_lid_known_answer():
     tr = {"aaa": noise_tr[:20], "bbb": noise_tr[20:]}
     te = {"aaa": noise_te[:10], "bbb": noise_te[10:]}
     assert 0.2 <= knn_lid(tr, te).accuracy <= 0.8
+
+
+def test_a_model_that_cannot_load_is_an_error_in_every_claim_of_its_column(tmp_path, monkeypatch,
+                                                                           _tiny_wordpiece_session):
+    import mbert_lab.models.registry as reg
+    from mbert_lab.studies.report import ReportConfig, report
+
+    calls = []
+
+    def boom(model, **kw):
+        calls.append(model)
+        raise OSError(f"cannot reach the hub for {model}")
+
+    monkeypatch.setattr(reg, "load_encoder", boom)
+    _write(tmp_path / "claims", "01_small_align.toml", ALIGN.replace("limit = 10", "limit = 4"))
+    _write(tmp_path / "claims", "02_other.toml", ALIGN.replace("small_align", "other").replace("number = 1", "number = 2")
+           .replace("limit = 10", "limit = 3"))
+    res = report(ReportConfig(models=("tiny", "org/unreachable"), claims_dir=str(tmp_path / "claims"), cache=False),
+                 encoders={"tiny": _tiny_wordpiece_session})
+    for c in res.claims:
+        ok, bad = c.columns
+        assert ok.status == "ok" and bad.status == "error" and "cannot reach the hub" in bad.error
+    assert calls == ["org/unreachable"]  # loaded once, not once per claim

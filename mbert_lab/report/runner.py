@@ -50,19 +50,27 @@ class _ModelRun:
         self.out = out / model_slug(model)
         self.done: dict[str, tuple[Any, str]] = {}  # config key -> (result, folder)
         self.load_s = 0.0
+        self.load_error: BaseException | None = None
 
     def fields(self) -> dict[str, Any]:
         c = self.config
         return {"model": self.model, "device": c.device, "threads": c.threads, "dtype": c.dtype, "cache": c.cache}
 
     def get_encoder(self) -> Any:
+        """The model, loaded on first use (once: a failure is remembered, not retried per claim)."""
+        if self.load_error is not None:
+            raise self.load_error
         if self.encoder is None:
             from ..models.registry import load_encoder
             from ..studies.base import set_threads
 
             t0 = time.perf_counter()
             set_threads(self.config.threads)
-            self.encoder = load_encoder(self.model, device=self.config.device)
+            try:
+                self.encoder = load_encoder(self.model, device=self.config.device)
+            except Exception as e:  # noqa: BLE001 - every claim of this column reports it
+                self.load_error = e
+                raise
             self.load_s = time.perf_counter() - t0
         return self.encoder
 
