@@ -27,6 +27,7 @@ STUDIES: dict[str, str] = {
     "search": "mbert_lab.studies.retrieval:SearchConfig:search",
     "transfer": "mbert_lab.studies.transfer:TransferConfig:transfer",
     "align_train": "mbert_lab.studies.align_train:AlignTrainConfig:align_train",
+    "geometry": "mbert_lab.studies.geometry:GeometryConfig:geometry",
 }
 
 
