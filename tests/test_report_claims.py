@@ -262,3 +262,28 @@ def test_overlap_measure_equals_vocab_study_with_the_transfer_scores(pos_probe, 
     assert "pos.seen_token.partial_script" in m.figures  # deu, fra Latin; cmn not
     json.dumps([t for t in m.tables.values()])
     O.plot({"tiny": m}, ctx(tmp_path))
+
+
+@pytest.mark.integration
+def test_geometry_example_study_file_runs(tiny, data_root):
+    from mbert_lab.config import load_study_file
+    from mbert_lab.studies import run_config
+
+    (d,) = load_study_file(Path(__file__).resolve().parent.parent / "examples" / "geometry.toml")
+    assert d.name == "geometry" and d.config.layers == (0, 4, 8, 12)
+    r = run_config(d.config.replace(layers=(0, 2, 4), cache=False), encoder=tiny)
+    assert r.samples["eng"].n_sentences == 20 and r.samples["deu"].n_pairs == 500
+    a = [r.average[L].raw.anisotropy for L in (0, 2, 4)]
+    assert all(-1 <= x <= 1 for x in a) and all(abs(r.average[L].centred.anisotropy) < 0.1 for L in (0, 2, 4))
+
+
+def test_geometry_config_validation(data_root):
+    from mbert_lab.errors import ConfigError
+    from mbert_lab.studies.geometry import GeometryConfig
+
+    assert GeometryConfig(langs="en,zh").langs == ("eng", "cmn")
+    for kw, msg in [(dict(langs="en,en"), "listed twice"), (dict(max_sentences=1), "max_sentences"),
+                    (dict(n_pairs=0), "n_pairs"), (dict(min_occurrences=1), "min_occurrences"),
+                    (dict(langs="ja"), "no PUD treebank for 'jpn'")]:
+        with pytest.raises(ConfigError, match=msg):
+            GeometryConfig(**kw)
