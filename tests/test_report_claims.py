@@ -287,3 +287,43 @@ def test_geometry_config_validation(data_root):
                     (dict(langs="ja"), "no PUD treebank for 'jpn'")]:
         with pytest.raises(ConfigError, match=msg):
             GeometryConfig(**kw)
+
+
+@pytest.mark.integration
+def test_align_pos_study_and_measure(tiny, tmp_path, data_root):
+    """AER per POS group: the groups partition the links (their counts add up to the overall
+    ones), the overall AER equals align_eval's on the same pairs, and the measure's figures are
+    the study's."""
+    from mbert_lab.report.measures import bli_pos as B
+    from mbert_lab.studies.align_pos import AlignPosConfig, align_pos
+    from mbert_lab.studies.alignment import AlignEvalConfig, align_eval
+
+    r = align_pos(AlignPosConfig(gold=["en-fr", "ro-en"], limit=5, max_train=20, max_eval=5, layers=2, tag_layer=3,
+                                 probe_epochs=2, cache=False), encoder=tiny)
+    assert 0 <= r.tagger.accuracy <= 100 and r.tagger.train_sentences == 20 and r.tagger.eval_sentences == 5
+    s = r.sets["en-fr"]
+    assert s.english_side == "source" and r.sets["ro-en"].english_side == "target"
+    assert sum(v.n_sure for v in s.by_group.values()) == s.overall.n_sure
+    assert sum(v.n_pred for v in s.by_tag.values()) == s.overall.n_pred
+    assert sum(s.tag_counts.values()) == sum(len(p.src) for p in __import__(
+        "mbert_lab.studies.alignment", fromlist=["load_gold"]).load_gold("en-fr", limit=5).pairs)
+    ev = align_eval(AlignEvalConfig(gold=["en-fr"], layers=2, methods=["argmax"], limit=5, cache=False), encoder=tiny)
+    assert s.overall.aer == pytest.approx(ev.row("en-fr", "subword", 2, "argmax").aer)
+    m = B.measure([r], ctx(tmp_path))
+    assert m.figures["tagger.accuracy"].value == r.tagger.accuracy
+    for g, v in s.by_group.items():
+        assert m.figures[f"align.en-fr.{g}"].value == pytest.approx(100 * v.aer)
+    if {"open", "closed"} <= set(s.by_group):
+        assert m.figures["align.en-fr.open_minus_closed"].value == pytest.approx(
+            100 * (s.by_group["open"].aer - s.by_group["closed"].aer))
+
+
+def test_align_pos_config_validation():
+    from mbert_lab.errors import ConfigError
+    from mbert_lab.studies.align_pos import AlignPosConfig
+
+    assert AlignPosConfig(gold="enfr,roen").gold == ("en-fr", "ro-en")
+    for kw, msg in [(dict(gold=[]), "gold"), (dict(layers="4,8"), "one layer"), (dict(method="softmax"), "method"),
+                    (dict(max_train=0), "max_train"), (dict(limit=0), "limit")]:
+        with pytest.raises(ConfigError, match=msg):
+            AlignPosConfig(**kw)
