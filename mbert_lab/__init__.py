@@ -36,6 +36,8 @@ _STUDY_ENTRIES: dict[str, str] = {
     "transfer": "transfer",
     "align_train": "align_train",
     "report": "report",
+    "geometry": "geometry",
+    "align_pos": "align_pos",
 }
 
 # Plain re-exports: name -> "module:attribute".
