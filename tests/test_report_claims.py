@@ -232,12 +232,12 @@ def test_bli_measure_equals_study(tiny, tmp_path, data_root):
     L = r.layer_choice.best_layer
     by = r.results[L]["cosine"].by_category
     for c in r.categories:
-        assert m.figures[f"bli.en-de.{c}"].value == pytest.approx(100 * by[c].p_at_1)
+        assert m.figures[f"bli.en-de.{c}"].value == pytest.approx(by[c].p_at_1)  # P@1 is x100 in the study
         assert m.figures[f"bli.en-de.{c}"].n == by[c].n
     n = sum(by[c].n for c in "nva")
-    assert m.figures["bli.en-de.open"].value == pytest.approx(sum(100 * by[c].p_at_1 * by[c].n for c in "nva") / n)
+    assert m.figures["bli.en-de.open"].value == pytest.approx(sum(by[c].p_at_1 * by[c].n for c in "nva") / n)
     assert m.figures["bli.en-de.closed_minus_open"].value == pytest.approx(
-        100 * by["o"].p_at_1 - m.figures["bli.en-de.open"].value)
+        by["o"].p_at_1 - m.figures["bli.en-de.open"].value)
     B.plot({"tiny": m}, ctx(tmp_path))
 
 

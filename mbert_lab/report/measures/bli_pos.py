@@ -25,7 +25,7 @@ def open_class(by_category: dict[str, Any]) -> tuple[float | None, int]:
     n = sum(by_category[c].n for c in cats)
     if not n:
         return None, 0
-    return sum(100.0 * by_category[c].p_at_1 * by_category[c].n for c in cats) / n, n
+    return sum(by_category[c].p_at_1 * by_category[c].n for c in cats) / n, n
 
 
 def _pair(r: Any, m: Measurement, prefix: str) -> None:
@@ -34,25 +34,25 @@ def _pair(r: Any, m: Measurement, prefix: str) -> None:
     sc = r.results[L][lc.method]
     for c, p in sc.by_category.items():
         m.figures[f"{prefix}.{c}"] = Figure(f"{prefix}.{c}", f"{r.pair} P@1 {NAMES.get(c, c)} (layer {L})",
-                                            100.0 * p.p_at_1, n=p.n, unit="P@1 %")
+                                            p.p_at_1, n=p.n, unit="P@1 %")
     v, n = open_class(sc.by_category)
     m.figures[f"{prefix}.open"] = Figure(f"{prefix}.open", f"{r.pair} P@1 open class n+v+a (layer {L})", v, n=n,
                                          unit="P@1 %")
     if "o" in sc.by_category and v is not None:
         m.figures[f"{prefix}.closed_minus_open"] = Figure(
             f"{prefix}.closed_minus_open", f"{r.pair} P@1 closed class minus open class",
-            100.0 * sc.by_category["o"].p_at_1 - v, unit="points")
+            sc.by_category["o"].p_at_1 - v, unit="points")
     if "pn" in sc.by_category and v is not None:
         m.figures[f"{prefix}.pn_minus_open"] = Figure(
             f"{prefix}.pn_minus_open", f"{r.pair} P@1 proper nouns minus open class",
-            100.0 * sc.by_category["pn"].p_at_1 - v, unit="points")
+            sc.by_category["pn"].p_at_1 - v, unit="points")
     m.figures[f"{prefix}.test"] = Figure(f"{prefix}.test", f"{r.pair} P@1 all categories, test split (layer {L})",
-                                         100.0 * lc.test_at_best.p_at_1, n=lc.test_at_best.n, unit="P@1 %")
+                                         lc.test_at_best.p_at_1, n=lc.test_at_best.n, unit="P@1 %")
     m.series[f"{prefix} P@1 by layer (test split)"] = {"x": [float(x) for x in sorted(lc.test_p_at_1)],
-                                                         "y": [100.0 * lc.test_p_at_1[x] for x in sorted(lc.test_p_at_1)]}
+                                                         "y": [lc.test_p_at_1[x] for x in sorted(lc.test_p_at_1)]}
     m.tables[f"{prefix}_by_category"] = [
-        {"category": NAMES.get(c, c), "source words": p.n, "P@1": round(100 * p.p_at_1, 1),
-         "P@1 without identical pairs": round(100 * sc.by_category_without_identical[c].p_at_1, 1)}
+        {"category": NAMES.get(c, c), "source words": p.n, "P@1": round(p.p_at_1, 1),
+         "P@1 without identical pairs": round(sc.by_category_without_identical[c].p_at_1, 1)}
         for c, p in sc.by_category.items()]
     m.notes.append(f"{r.pair}: {r.dictionary}, {r.n_sources} source and {r.n_targets} target words encoded alone; "
                    f"layer {L} chosen on {lc.split.n_dev} dev source words ({lc.method}); per-category P@1 on all "

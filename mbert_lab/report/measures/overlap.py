@@ -56,6 +56,10 @@ def measure(results: list[Any], ctx: ClaimContext) -> Measurement:
     cfg = v.provenance.config or {}
     n_boot, seed = int(cfg.get("n_boot", 2000)), int(cfg.get("seed", 0))
     m = Measurement()
+    tok = rep.tokenizer
+    if tok.spec != ctx.model and tok.label != ctx.model:
+        m.notes.append(f"word pieces counted with the tokenizer '{tok.spec}' ({tok.label}), not necessarily "
+                       f"{ctx.model}'s: the vocab study measures the tokenizer it is given")
     for task, meas in PAIRS:
         if task not in tasks:
             continue
