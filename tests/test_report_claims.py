@@ -214,7 +214,7 @@ def test_layers_measure_equals_studies(pos_probe, tiny, tmp_path):
     assert m.series["pos_transfer"]["y"] == ys and m.series["pos_transfer"]["x"] == [L / 4 for L in range(5)]
     assert m.figures["pos_transfer.peak_layer"].value == float(int(np.argmax(ys)))
     aer = [al.row("en-fr", "subword", L, "argmax").aer for L in range(5)]
-    assert m.series["alignment"]["y"] == [100.0 - a for a in aer]
+    assert m.series["alignment"]["y"] == [100.0 * (1.0 - a) for a in aer]  # AER is a fraction in align_eval
     assert m.figures["alignment.peak_layer"].value == float(int(np.argmin(aer)))
     acc = [100 * ta.transforms["none"].average_by_layer[L].mean_accuracy for L in range(5)]
     assert m.series["retrieval (by layer)"]["y"] == acc
