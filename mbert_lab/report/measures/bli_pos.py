@@ -96,10 +96,39 @@ def measure(results: list[Any], ctx: ClaimContext) -> Measurement:
     return m
 
 
+def _bars(ax: Any, measurements: dict[str, Measurement], keys: list[str], ylabel: str, title: str) -> None:
+    import numpy as np
+
+    width = 0.8 / max(1, len(measurements))
+    x = np.arange(len(keys))
+    for i, (model, m) in enumerate(measurements.items()):
+        vals = [m.figures[k].value if k in m.figures and m.figures[k].value is not None else np.nan for k in keys]
+        ax.bar(x + i * width, vals, width, label=model)
+    ax.set_xticks(x + width * (len(measurements) - 1) / 2)
+    ax.set_xticklabels([k.split(".", 2)[-1] for k in keys], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7)
+
+
 def plot(measurements: dict[str, Measurement], ctx: ClaimContext) -> Any:
-    keys = []
+    from ...plots import _plt
+
+    bli, aer = [], []
     for m in measurements.values():
         for k in m.figures:
-            if k.startswith("bli.") and k.split(".")[-1] in ("n", "v", "a", "open", "o", "pn") and k not in keys:
-                keys.append(k)
-    return bar_plot(measurements, ctx, keys, title="Word translation P@1 by part of speech", ylabel="P@1 %")
+            last = k.split(".")[-1]
+            if k.startswith("bli.") and last in ("n", "v", "a", "open", "o", "pn") and k not in bli:
+                bli.append(k)
+            if k.startswith("align.") and last in ("open", "closed", "proper", "other") and k not in aer:
+                aer.append(k)
+    panels = [p for p in ((bli, "P@1 %", "Word translation P@1 by part of speech (MUSE)"),
+                          (aer, "AER % (lower is better)", "Alignment error by POS group of the English word"))
+              if p[0]]
+    plt = _plt()
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(5.5 * max(1, len(panels)), 3.9), squeeze=False)
+    for ax, (keys, ylabel, title) in zip(axes[0], panels):
+        _bars(ax, measurements, keys, ylabel, title)
+    fig.tight_layout()
+    return fig
