@@ -25,7 +25,7 @@ def open_class(by_category: dict[str, Any]) -> tuple[float | None, int]:
     n = sum(by_category[c].n for c in cats)
     if not n:
         return None, 0
-    return sum(100.0 * by_category[c].p_at_1 * by_category[c].n for c in cats) / n, n
+    return sum(by_category[c].p_at_1 * by_category[c].n for c in cats) / n, n
 
 
 def _pair(r: Any, m: Measurement, prefix: str) -> None:
@@ -34,25 +34,25 @@ def _pair(r: Any, m: Measurement, prefix: str) -> None:
     sc = r.results[L][lc.method]
     for c, p in sc.by_category.items():
         m.figures[f"{prefix}.{c}"] = Figure(f"{prefix}.{c}", f"{r.pair} P@1 {NAMES.get(c, c)} (layer {L})",
-                                            100.0 * p.p_at_1, n=p.n, unit="P@1 %")
+                                            p.p_at_1, n=p.n, unit="P@1 %")
     v, n = open_class(sc.by_category)
     m.figures[f"{prefix}.open"] = Figure(f"{prefix}.open", f"{r.pair} P@1 open class n+v+a (layer {L})", v, n=n,
                                          unit="P@1 %")
     if "o" in sc.by_category and v is not None:
         m.figures[f"{prefix}.closed_minus_open"] = Figure(
             f"{prefix}.closed_minus_open", f"{r.pair} P@1 closed class minus open class",
-            100.0 * sc.by_category["o"].p_at_1 - v, unit="points")
+            sc.by_category["o"].p_at_1 - v, unit="points")
     if "pn" in sc.by_category and v is not None:
         m.figures[f"{prefix}.pn_minus_open"] = Figure(
             f"{prefix}.pn_minus_open", f"{r.pair} P@1 proper nouns minus open class",
-            100.0 * sc.by_category["pn"].p_at_1 - v, unit="points")
+            sc.by_category["pn"].p_at_1 - v, unit="points")
     m.figures[f"{prefix}.test"] = Figure(f"{prefix}.test", f"{r.pair} P@1 all categories, test split (layer {L})",
-                                         100.0 * lc.test_at_best.p_at_1, n=lc.test_at_best.n, unit="P@1 %")
+                                         lc.test_at_best.p_at_1, n=lc.test_at_best.n, unit="P@1 %")
     m.series[f"{prefix} P@1 by layer (test split)"] = {"x": [float(x) for x in sorted(lc.test_p_at_1)],
-                                                         "y": [100.0 * lc.test_p_at_1[x] for x in sorted(lc.test_p_at_1)]}
+                                                         "y": [lc.test_p_at_1[x] for x in sorted(lc.test_p_at_1)]}
     m.tables[f"{prefix}_by_category"] = [
-        {"category": NAMES.get(c, c), "source words": p.n, "P@1": round(100 * p.p_at_1, 1),
-         "P@1 without identical pairs": round(100 * sc.by_category_without_identical[c].p_at_1, 1)}
+        {"category": NAMES.get(c, c), "source words": p.n, "P@1": round(p.p_at_1, 1),
+         "P@1 without identical pairs": round(sc.by_category_without_identical[c].p_at_1, 1)}
         for c, p in sc.by_category.items()]
     m.notes.append(f"{r.pair}: {r.dictionary}, {r.n_sources} source and {r.n_targets} target words encoded alone; "
                    f"layer {L} chosen on {lc.split.n_dev} dev source words ({lc.method}); per-category P@1 on all "
@@ -96,10 +96,39 @@ def measure(results: list[Any], ctx: ClaimContext) -> Measurement:
     return m
 
 
+def _bars(ax: Any, measurements: dict[str, Measurement], keys: list[str], ylabel: str, title: str) -> None:
+    import numpy as np
+
+    width = 0.8 / max(1, len(measurements))
+    x = np.arange(len(keys))
+    for i, (model, m) in enumerate(measurements.items()):
+        vals = [m.figures[k].value if k in m.figures and m.figures[k].value is not None else np.nan for k in keys]
+        ax.bar(x + i * width, vals, width, label=model)
+    ax.set_xticks(x + width * (len(measurements) - 1) / 2)
+    ax.set_xticklabels([k.split(".", 2)[-1] for k in keys], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7)
+
+
 def plot(measurements: dict[str, Measurement], ctx: ClaimContext) -> Any:
-    keys = []
+    from ...plots import _plt
+
+    bli, aer = [], []
     for m in measurements.values():
         for k in m.figures:
-            if k.startswith("bli.") and k.split(".")[-1] in ("n", "v", "a", "open", "o", "pn") and k not in keys:
-                keys.append(k)
-    return bar_plot(measurements, ctx, keys, title="Word translation P@1 by part of speech", ylabel="P@1 %")
+            last = k.split(".")[-1]
+            if k.startswith("bli.") and last in ("n", "v", "a", "open", "o", "pn") and k not in bli:
+                bli.append(k)
+            if k.startswith("align.") and last in ("open", "closed", "proper", "other") and k not in aer:
+                aer.append(k)
+    panels = [p for p in ((bli, "P@1 %", "Word translation P@1 by part of speech (MUSE)"),
+                          (aer, "AER % (lower is better)", "Alignment error by POS group of the English word"))
+              if p[0]]
+    plt = _plt()
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(5.5 * max(1, len(panels)), 3.9), squeeze=False)
+    for ax, (keys, ylabel, title) in zip(axes[0], panels):
+        _bars(ax, measurements, keys, ylabel, title)
+    fig.tight_layout()
+    return fig

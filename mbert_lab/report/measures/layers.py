@@ -53,7 +53,7 @@ def _align(results: list[Any], m: Measurement) -> None:
             continue
         g, lvl, meth = r.golds[0].name, r.levels[0], r.methods[0]
         layers = sorted(r.layers)
-        ys = [100.0 - r.row(g, lvl, L, meth).aer for L in layers]
+        ys = [100.0 * (1.0 - r.row(g, lvl, L, meth).aer) for L in layers]  # aer is a fraction
         _add(m, "alignment", f"alignment {g} ({meth}), 100 - AER", layers, ys, _depth(layers), "100 - AER %")
         m.notes.append(f"alignment: {g}, {meth}, {lvl} level, all {r.golds[0].pairs} pairs per layer")
         return

@@ -4,7 +4,8 @@ measures and the ``transfer`` study's zero-shot scores, computed by the vocab st
 function (:func:`mbert_lab.analyses.vocabulary.correlate`: Pearson and Spearman with
 percentile-bootstrap intervals over languages), so the figures equal those of
 ``vocab(scores=<the transfer result>)``; and the same *controlled for script* (partial
-correlation given "written in English's script", :mod:`mbert_lab.analyses.partial`).
+correlation given "written in the source language's script" (ISO 15924 code of the language
+table), :mod:`mbert_lab.analyses.partial`).
 
 - POS and XNLI: Wu & Dredze's share of the target's subwords seen in the English training data,
   by type and by token (``seen_type`` / ``seen_token``), measured on the POS suite's text of each
@@ -21,7 +22,6 @@ from ._claims_common import bar_plot, of_kind, transfer_by_task
 
 PAIRS = (("pos", "seen_type"), ("pos", "seen_token"), ("xnli", "seen_type"), ("xnli", "seen_token"),
          ("ner", "entity_overlap"))
-SOURCE_SCRIPT = "Latin"
 
 
 def overlap_values(rep: Any, measure: str) -> dict[str, float]:
@@ -56,6 +56,10 @@ def measure(results: list[Any], ctx: ClaimContext) -> Measurement:
     cfg = v.provenance.config or {}
     n_boot, seed = int(cfg.get("n_boot", 2000)), int(cfg.get("seed", 0))
     m = Measurement()
+    tok = rep.tokenizer
+    if tok.spec != ctx.model and tok.label != ctx.model:
+        m.notes.append(f"word pieces counted with the tokenizer '{tok.spec}' ({tok.label}), not necessarily "
+                       f"{ctx.model}'s: the vocab study measures the tokenizer it is given")
     for task, meas in PAIRS:
         if task not in tasks:
             continue
@@ -71,10 +75,11 @@ def measure(results: list[Any], ctx: ClaimContext) -> Measurement:
                                              c.pearson, c.pearson_ci[0], c.pearson_ci[1], n=c.n, unit="Pearson r")
         m.figures[f"{key}.spearman"] = Figure(f"{key}.spearman", f"{task}: Spearman rho, {meas} vs zero-shot score",
                                               c.spearman, c.spearman_ci[0], c.spearman_ci[1], n=c.n, unit="Spearman rho")
-        z = [1.0 if _script(r, x) == SOURCE_SCRIPT else 0.0 for x in c.languages]
+        src_script = _script(r, r.train_lang)  # ISO 15924, e.g. Latn for English
+        z = [1.0 if _script(r, x) == src_script else 0.0 for x in c.languages]
         p = partial_correlation(c.x, c.y, z, n_boot=n_boot, seed=seed)
         m.figures[f"{key}.partial_script"] = Figure(
-            f"{key}.partial_script", f"{task}: Pearson r controlled for script ({SOURCE_SCRIPT} or not)",
+            f"{key}.partial_script", f"{task}: Pearson r controlled for script ({src_script} or not)",
             p.r if p.r == p.r else None, p.ci[0] if p.ci[0] == p.ci[0] else None,
             p.ci[1] if p.ci[1] == p.ci[1] else None, n=p.n, unit="partial r")
         m.tables[key] = [{"language": x, "script": _script(r, x), meas: round(a, 4), "score": round(b, 2)}
