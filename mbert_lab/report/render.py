@@ -68,12 +68,11 @@ def _summary_html(res: Any) -> str:
 
 
 def _anchors_html(c: Any) -> str:
-    if not c.anchors:
-        return '<p class="small">No published figure is recorded for this claim.</p>'
     rows = "".join(
         f"<tr><td>{_e(a.key)}</td><td class='num'>{_e(a.value if a.value is not None else a.statement)}</td>"
         f"<td>{_e(a.unit)}</td><td>{_e(a.model)}</td><td>{_e(a.data)}</td><td>{_e(a.where)}</td>"
-        f"<td class='small'>{_e(a.checked)}</td></tr>" for a in c.anchors)
+        f"<td class='small'>{_e(a.checked)}</td></tr>" for a in c.anchors) or (
+        "<tr><td colspan='7' class='small'>no published figure is recorded for this claim</td></tr>")
     return ("<table class='anchors'><tr><th>published figure</th><th>value</th><th>unit</th><th>model</th>"
             f"<th>data</th><th>where</th><th>checked</th></tr>{rows}</table>")
 
