@@ -79,8 +79,13 @@ def test_claim_file_parses_as_study_file_tables(name, tmp_path, data_root):
 
 
 def test_geometry_known_answers():
-    from mbert_lab.analyses.geometry import (anisotropy, geometry_scores, intra_sentence_similarity,
-                                             sample_pairs, self_similarity)
+    from mbert_lab.analyses.geometry import (
+        anisotropy,
+        geometry_scores,
+        intra_sentence_similarity,
+        sample_pairs,
+        self_similarity,
+    )
 
     X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 0.0]])
     assert anisotropy(X, np.array([[0, 1]])) == pytest.approx(0.0)

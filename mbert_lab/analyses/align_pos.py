@@ -59,12 +59,9 @@ def scores_by_tag(predictions: Sequence[Iterable[tuple[int, int]]], gold: Sequen
         a, s = set(pred), set(g.sure)
         p = s | set(g.possible)
 
-        def tag(link: tuple[int, int]) -> str:
-            x = t[link[k]]
-            return groups.get(x, "other") if groups is not None else x
-
         for link in a | s:
-            c = counts.setdefault(tag(link), [0, 0, 0, 0])
+            x = t[link[k]]
+            c = counts.setdefault(groups.get(x, "other") if groups is not None else x, [0, 0, 0, 0])
             c[0] += link in a
             c[1] += link in s
             c[2] += link in a and link in s

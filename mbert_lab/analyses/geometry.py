@@ -104,5 +104,12 @@ def geometry_scores(X: np.ndarray, pairs: np.ndarray, groups: Sequence[np.ndarra
     return GeometryScores(a, s, i, s - a, i - a)
 
 
-__all__ = ["unit_rows", "sample_pairs", "anisotropy", "self_similarity", "intra_sentence_similarity",
-           "GeometryScores", "geometry_scores"]
+__all__ = [
+    "GeometryScores",
+    "anisotropy",
+    "geometry_scores",
+    "intra_sentence_similarity",
+    "sample_pairs",
+    "self_similarity",
+    "unit_rows",
+]

@@ -57,7 +57,7 @@ def partial_correlation(x: Sequence[float], y: Sequence[float], z: Sequence[floa
     for _ in range(n_boot):
         i = rng.integers(0, len(X), size=len(X))
         b = _r(X[i], Y[i], Z[i])
-        if b == b:
+        if not math.isnan(b):
             boots.append(b)
     a = (1 - ci_level) / 2
     ci = (float(np.quantile(boots, a)), float(np.quantile(boots, 1 - a))) if boots else (float("nan"), float("nan"))

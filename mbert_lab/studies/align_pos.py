@@ -181,4 +181,4 @@ def align_pos(config: AlignPosConfig, *, encoder: Any = None, store: Any = None)
 
 run = align_pos
 
-__all__ = ["AlignPosConfig", "AlignPosResult", "TaggerInfo", "SetScores", "align_pos", "run"]
+__all__ = ["AlignPosConfig", "AlignPosResult", "SetScores", "TaggerInfo", "align_pos", "run"]

@@ -3,6 +3,7 @@ scores into :class:`~mbert_lab.report.types.Figure` values, and one line-plot la
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,7 +38,7 @@ def score_figure(key: str, label: str, score: Any, unit: str, n: int | None = No
 
 def peak(xs: Sequence[float], ys: Sequence[float], lowest: bool = False) -> float | None:
     """The x of the highest (``lowest``: the lowest) y; ties: the first."""
-    pts = [(x, y) for x, y in zip(xs, ys) if y is not None and y == y]
+    pts = [(x, y) for x, y in zip(xs, ys) if y is not None and not math.isnan(y)]
     if not pts:
         return None
     best = (min if lowest else max)(pts, key=lambda p: p[1])

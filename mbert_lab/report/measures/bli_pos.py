@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..types import ClaimContext, Figure, Measurement
-from ._claims_common import bar_plot, of_kind
+from ._claims_common import of_kind
 
 OPEN = ("n", "v", "a")
 NAMES = {"n": "nouns", "v": "verbs", "a": "adjectives/adverbs", "pn": "proper nouns", "o": "closed class (other)",

@@ -46,6 +46,17 @@ def measure(results: list[Any], ctx: ClaimContext) -> Measurement:
                                      "sd": round(sds[x], 2)} for x in per]
         if sw.swapped:
             m.notes.append(f"{t}: pairs that swap rank: " + ", ".join(f"{a}/{b}" for a, b in sw.swapped))
+        lp = r.layer_probes
+        n_test = [lp.n_test.get(f"{r.primary_suite}:{x}") for x in per] if lp is not None else []
+        n_test = [n for n in n_test if n]
+        if n_test and r.task in ("xnli", "pawsx"):  # one item = one decision (POS counts words)
+            p = sum(sum(v) / len(v) for v in per.values()) / len(per) / 100.0
+            se = 100.0 * (p * (1 - p) / min(n_test)) ** 0.5
+            m.figures[f"{t}.sampling_se"] = Figure(
+                f"{t}.sampling_se", f"{t}: sampling standard error of one language's score ({min(n_test)} test items)",
+                se, n=min(n_test), unit=unit)
+            m.notes.append(f"{t}: for scale, the sampling standard error of one language's accuracy on "
+                           f"{min(n_test)} test items is about {se:.1f} points (the seed spread is on the same items)")
         how = "frozen-feature probes (seed: probe initialisation and batch order)" if r.layer_probes else f"mode {r.mode}"
         m.notes.append(f"{t}: {len(r.seeds)} seeds {list(r.seeds)}, {how}; scores on the {r.primary_suite} suite")
     return m
