@@ -175,29 +175,29 @@ def _rule(kind, verdict="finding", **p) -> Rule:
 
 
 @pytest.mark.parametrize("kind, params, figs, expected", [
-    ("abs_tol", dict(ours="x", anchor="src.a", tol=1.0), dict(x=10.9), True),
-    ("abs_tol", dict(ours="x", anchor="src.a", tol=1.0), dict(x=11.1), False),
-    ("rel_tol", dict(ours="x", anchor="src.a", tol=0.1), dict(x=9.05), True),
-    ("rel_tol", dict(ours="x", anchor="src.a", tol=0.1), dict(x=8.9), False),
-    ("direction", dict(ours="x", sign="positive"), dict(x=0.2), True),
-    ("direction", dict(ours="x", sign="negative"), dict(x=0.2), False),
-    ("greater", dict(ours="x", than="y"), dict(x=2.0, y=1.0), True),
-    ("greater", dict(ours="x", than="y", margin=1.5), dict(x=2.0, y=1.0), False),
-    ("greater", dict(ours="x", than="src.a"), dict(x=10.5), True),
-    ("ordering", dict(keys=["a", "b", "c"]), dict(a=3.0, b=2.0, c=1.0), True),
-    ("ordering", dict(keys=["a", "b", "c"]), dict(a=3.0, b=4.0, c=1.0), False),
-    ("ordering", dict(keys=["a", "b"], descending=False), dict(a=1.0, b=2.0), True),
-    ("peak_in_range", dict(series="curve", low=1, high=3), {}, True),
-    ("peak_in_range", dict(series="curve", low=3, high=4), {}, False),
-    ("peak_in_range", dict(series="curve", low=0, high=0, at="min"), {}, True),
-    ("ci_excludes_zero", dict(ours="x"), dict(x=(1.0, 0.2, 1.8)), True),
-    ("ci_excludes_zero", dict(ours="x"), dict(x=(1.0, -0.2, 1.8)), False),
-    ("ci_excludes_zero", dict(ours="x", sign="negative"), dict(x=(1.0, 0.2, 1.8)), False),
-    ("ci_excludes_zero", dict(ours="x", sign="negative"), dict(x=(-1.0, -1.8, -0.2)), True),
-    ("at_least", dict(ours="x", value=0.5), dict(x=0.5), True),
-    ("at_least", dict(ours="x", value="src.a"), dict(x=9.0), False),
-    ("at_most", dict(ours="x", value=0.05), dict(x=0.01), True),
-    ("at_most", dict(ours="x", value=0.05), dict(x=0.2), False),
+    ("abs_tol", {"ours": "x", "anchor": "src.a", "tol": 1.0}, {"x": 10.9}, True),
+    ("abs_tol", {"ours": "x", "anchor": "src.a", "tol": 1.0}, {"x": 11.1}, False),
+    ("rel_tol", {"ours": "x", "anchor": "src.a", "tol": 0.1}, {"x": 9.05}, True),
+    ("rel_tol", {"ours": "x", "anchor": "src.a", "tol": 0.1}, {"x": 8.9}, False),
+    ("direction", {"ours": "x", "sign": "positive"}, {"x": 0.2}, True),
+    ("direction", {"ours": "x", "sign": "negative"}, {"x": 0.2}, False),
+    ("greater", {"ours": "x", "than": "y"}, {"x": 2.0, "y": 1.0}, True),
+    ("greater", {"ours": "x", "than": "y", "margin": 1.5}, {"x": 2.0, "y": 1.0}, False),
+    ("greater", {"ours": "x", "than": "src.a"}, {"x": 10.5}, True),
+    ("ordering", {"keys": ["a", "b", "c"]}, {"a": 3.0, "b": 2.0, "c": 1.0}, True),
+    ("ordering", {"keys": ["a", "b", "c"]}, {"a": 3.0, "b": 4.0, "c": 1.0}, False),
+    ("ordering", {"keys": ["a", "b"], "descending": False}, {"a": 1.0, "b": 2.0}, True),
+    ("peak_in_range", {"series": "curve", "low": 1, "high": 3}, {}, True),
+    ("peak_in_range", {"series": "curve", "low": 3, "high": 4}, {}, False),
+    ("peak_in_range", {"series": "curve", "low": 0, "high": 0, "at": "min"}, {}, True),
+    ("ci_excludes_zero", {"ours": "x"}, {"x": (1.0, 0.2, 1.8)}, True),
+    ("ci_excludes_zero", {"ours": "x"}, {"x": (1.0, -0.2, 1.8)}, False),
+    ("ci_excludes_zero", {"ours": "x", "sign": "negative"}, {"x": (1.0, 0.2, 1.8)}, False),
+    ("ci_excludes_zero", {"ours": "x", "sign": "negative"}, {"x": (-1.0, -1.8, -0.2)}, True),
+    ("at_least", {"ours": "x", "value": 0.5}, {"x": 0.5}, True),
+    ("at_least", {"ours": "x", "value": "src.a"}, {"x": 9.0}, False),
+    ("at_most", {"ours": "x", "value": 0.05}, {"x": 0.01}, True),
+    ("at_most", {"ours": "x", "value": 0.05}, {"x": 0.2}, False),
 ])
 def test_rule_kinds_known_answers(kind, params, figs, expected):
     o = evaluate(_rule(kind, **params), _m(**figs), ANCH, "offline")
@@ -396,7 +396,6 @@ def test_cli_bad_input_is_one_line(capsys, tmp_path):
 
 def test_cli_print_config_and_list(capsys):
     from mbert_lab.cli import main
-    from mbert_lab.config import load_study_file
 
     assert main(["report", "--list-claims"]) == 0
     out = capsys.readouterr().out

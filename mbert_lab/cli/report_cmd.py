@@ -64,9 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from ..studies.report import ReportConfig, report
 
     if args.list_claims:
-        from ..report.claims import load_claims
-
-        from ..report.claims import load_anchors
+        from ..report.claims import load_anchors, load_claims
 
         for c in load_claims(directory=args.claims_dir, anchors=load_anchors(args.anchors)):
             print(f"{c.number:>2}  {c.id:24s} {c.title}")

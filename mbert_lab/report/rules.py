@@ -22,6 +22,7 @@ not measurable here, with the reason.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -115,8 +116,7 @@ def _fmt(x: float) -> str:
 def normalise_model(name: str) -> str:
     s = str(name).strip().lower().rstrip("/")
     for prefix in ("google-bert/", "google/", "huggingface/"):
-        if s.startswith(prefix):
-            s = s[len(prefix):]
+        s = s.removeprefix(prefix)
     return s
 
 
@@ -171,7 +171,7 @@ def _check(kind: str, p: dict[str, Any], c: _Ctx) -> tuple[bool, str]:
     if kind == "ordering":
         vals = [c.value(k) for k in p["keys"]]
         desc = p.get("descending", True)
-        ok = all((a > b) if desc else (a < b) for a, b in zip(vals, vals[1:]))
+        ok = all((a > b) if desc else (a < b) for a, b in itertools.pairwise(vals))
         return ok, ", ".join(f"{k} {_fmt(v)}" for k, v in zip(p["keys"], vals))
     if kind == "peak_in_range":
         s = c.m.series.get(p["series"])

@@ -68,7 +68,7 @@ class _ModelRun:
             set_threads(self.config.threads)
             try:
                 self.encoder = load_encoder(self.model, device=self.config.device)
-            except Exception as e:  # noqa: BLE001 - every claim of this column reports it
+            except Exception as e:  # every claim of this column reports it (loaded once)
                 self.load_error = e
                 raise
             self.load_s = time.perf_counter() - t0

@@ -226,5 +226,14 @@ def report(config: ReportConfig, *, encoder: Any = None, store: Any = None,
 
 run = report
 
-__all__ = ["ReportConfig", "ReportResult", "ClaimReport", "ModelColumn", "FigureRow", "VerdictRow", "RuleRow",
-           "AnchorRow", "report"]
+__all__ = [
+    "AnchorRow",
+    "ClaimReport",
+    "FigureRow",
+    "ModelColumn",
+    "ReportConfig",
+    "ReportResult",
+    "RuleRow",
+    "VerdictRow",
+    "report",
+]
