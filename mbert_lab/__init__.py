@@ -35,6 +35,9 @@ _STUDY_ENTRIES: dict[str, str] = {
     "search": "search",
     "transfer": "transfer",
     "align_train": "align_train",
+    "report": "report",
+    "geometry": "geometry",
+    "align_pos": "align_pos",
 }
 
 # Plain re-exports: name -> "module:attribute".

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "transfer": "mbert_lab.cli.transfer_cmd",
     "run": "mbert_lab.cli.run_cmd",
     "serve": "mbert_lab.cli.serve_cmd",
+    "report": "mbert_lab.cli.report_cmd",
 }
 
 EPILOG = """examples:

@@ -27,6 +27,9 @@ STUDIES: dict[str, str] = {
     "search": "mbert_lab.studies.retrieval:SearchConfig:search",
     "transfer": "mbert_lab.studies.transfer:TransferConfig:transfer",
     "align_train": "mbert_lab.studies.align_train:AlignTrainConfig:align_train",
+    "report": "mbert_lab.studies.report:ReportConfig:report",
+    "geometry": "mbert_lab.studies.geometry:GeometryConfig:geometry",
+    "align_pos": "mbert_lab.studies.align_pos:AlignPosConfig:align_pos",
 }
 
 

@@ -142,6 +142,7 @@ class CentroidsConfig(EncoderOptions):
     geometry: bool = True
     pud: str | None = None
     pud_sentences: int = 150
+    lid_centered: bool = False  # also 1-NN LID, raw and on centred vectors (each language minus its train centroid)
 
     def normalise(self) -> None:
         super().normalise()
@@ -184,6 +185,8 @@ class CentroidsConfig(EncoderOptions):
         check_count("probe_max_iter", self.probe_max_iter)
         check_choice("projection", self.projection, PROJECTIONS)
         check_count("pud_sentences", self.pud_sentences, minimum=2)
+        if not isinstance(self.lid_centered, bool):
+            raise ConfigError(f"lid_centered: must be true or false, got {self.lid_centered!r}")
         if self.geometry:
             check_input_dir("pud", self.pud_dir())
         elif self.pud is not None:
@@ -382,7 +385,7 @@ class CentroidsResult(StudyResult):
     info: dict[str, LanguageInfo]
     excluded: dict[str, str]
     split: SplitSummary
-    lid: dict[str, LidMethod]  # nearest_centroid, probe
+    lid: dict[str, LidMethod]  # nearest_centroid, probe (and knn, knn_centered with lid_centered)
     centroid_geometry: dict[int, CentroidGeometry]
     retrieval: RetrievalScores | None = None
     word_geometry: WordGeometry | None = None
@@ -606,7 +609,33 @@ def _layer_lid(vx: Mapping[str, Any], split: _Split, cfg: CentroidsConfig) -> di
     probe = dict(c=cfg.probe_c, max_iter=cfg.probe_max_iter, seed=cfg.seed)
     pr = C.probe_lid(train, test, **probe)
     pr_dev = C.probe_lid(fit, dev, **probe).accuracy
-    return {"nearest_centroid": _lid_scores(nc, nc_dev), "probe": _lid_scores(pr, pr_dev)}
+    out = {"nearest_centroid": _lid_scores(nc, nc_dev), "probe": _lid_scores(pr, pr_dev)}
+    if cfg.lid_centered:  # what is left of language identity once each language's centroid is removed
+        def minus(part: Mapping[str, Any], ref: Mapping[str, Any]) -> dict[str, Any]:
+            return {k: part[k] - ref[k].mean(0) for k in part}
+
+        # a 1-NN classifier (cosine), raw and centred: centred classes all have mean 0, so a linear
+        # probe is at chance by construction; nearest neighbours still see any other structure
+        out["knn"] = _lid_scores(knn_lid(train, test), knn_lid(fit, dev).accuracy)
+        out["knn_centered"] = _lid_scores(knn_lid(minus(train, train), minus(test, train)),
+                                          knn_lid(minus(fit, fit), minus(dev, fit)).accuracy)
+    return out
+
+
+def knn_lid(train: Mapping[str, Any], test: Mapping[str, Any], top: int = 20) -> Any:
+    """Language of each test vector = the language of its nearest training vector (cosine)."""
+    import numpy as np
+
+    from ..analyses import centroids as C
+
+    labels = C._check_groups(train, test)
+    xtr, ytr = C._stack(train, labels)
+    test_labels = [lang for lang in labels if lang in test]
+    xte, yte = C._stack(test, test_labels)
+    yte = np.asarray([labels.index(test_labels[i]) for i in yte], dtype=np.int64)
+    a, b = C.l2_normalize(xte.astype(np.float64)), C.l2_normalize(xtr.astype(np.float64))
+    pred = ytr[np.argmax(a @ b.T, axis=1)]
+    return C._lid_result("1-nn/cosine", yte, pred, labels, len(ytr), top)
 
 
 def _layer_geometry(vx: Mapping[str, Any], split: _Split, info: Mapping[str, LanguageInfo],
@@ -666,6 +695,9 @@ def _best(dev: Mapping[int, float], test: Mapping[int, float], criterion: str) -
 
 def _lid_methods(per_layer: Mapping[int, dict[str, LidScores]], cfg: CentroidsConfig) -> dict[str, LidMethod]:
     names = {"nearest_centroid": f"nearest-centroid/{cfg.metric}", "probe": f"logistic-probe/C={cfg.probe_c}"}
+    if cfg.lid_centered:
+        names["knn"] = "1-nearest-neighbour/cosine"
+        names["knn_centered"] = "1-nearest-neighbour/cosine on centred vectors (each language minus its train centroid)"
     out = {}
     for key, method in names.items():
         by_layer = {la: d[key] for la, d in per_layer.items()}
