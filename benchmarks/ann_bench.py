@@ -170,30 +170,30 @@ def base_blocks(x, rows: np.ndarray, block: int = 131072):
 
 # ----------------------------------------------------------------------------- exact
 def exact(args: argparse.Namespace) -> None:
+    """Brute force over the whole base held in memory as normalised float32 (one IndexFlatIP,
+    BLAS matrix products); only the search is timed."""
     import faiss
 
     set_threads(args.threads)
     work = Path(args.work)
     x, rows, qt, qe = split(work, args.table, args.layer, args.queries, args.seed)
     kmax = max(args.k)
+    flat = faiss.IndexFlatIP(x.shape[1])
+    for _, xb in base_blocks(x, rows):
+        flat.add(xb)
     out = {}
     for name, q in (("tune", qt), ("eval", qe)):
-        t0 = time.perf_counter()
-        best_s = np.full((len(q), 0), -np.inf, np.float32)
-        best_i = np.zeros((len(q), 0), np.int64)
-        for lo, xb in base_blocks(x, rows):
-            fl = faiss.IndexFlatIP(xb.shape[1])
-            fl.add(xb)
-            s, i = fl.search(q, kmax)
-            best_s = np.concatenate([best_s, s], 1)
-            best_i = np.concatenate([best_i, i + lo], 1)
-            o = np.argsort(-best_s, 1, kind="stable")[:, :kmax]
-            best_s, best_i = np.take_along_axis(best_s, o, 1), np.take_along_axis(best_i, o, 1)
-        out[name] = (best_s, best_i, time.perf_counter() - t0)
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            s_, i_ = flat.search(q, kmax)
+            times.append(time.perf_counter() - t0)
+        out[name] = (s_, i_, min(times))
     np.savez(work / f"exact_{args.table}_L{args.layer}.npz", tune_s=out["tune"][0], tune_i=out["tune"][1],
              eval_s=out["eval"][0], eval_i=out["eval"][1])
     res = {"n_base": int(len(rows)), "eval_queries": len(qe), "seconds_eval": out["eval"][2],
-           "qps": len(qe) / out["eval"][2], "peak_rss_gib": peak_rss_gib(), "method": "faiss IndexFlatIP, 128k-row blocks"}
+           "qps": len(qe) / out["eval"][2], "peak_rss_gib": peak_rss_gib(),
+           "method": "faiss IndexFlatIP over the normalised float32 base in memory (best of 2)"}
     (work / f"exact_{args.table}_L{args.layer}.json").write_text(json.dumps(res, indent=2))
     log("exact", res)
 
