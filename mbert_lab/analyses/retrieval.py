@@ -181,6 +181,24 @@ class MinedPairs:
         keep = self.score >= threshold
         return MinedPairs(self.src[keep], self.tgt[keep], self.score[keep])
 
+    @classmethod
+    def empty(cls) -> MinedPairs:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+
+
+def mining_inputs(x: np.ndarray, y: np.ndarray, k: int, margin: str | Margin, mode: str | MineMode
+                  ) -> tuple[np.ndarray, np.ndarray, Margin, MineMode] | None:
+    """The checks and normalisation every mining path shares (exact, index, Ray): the
+    normalised sides, the margin and the mode; None when a side is empty (nothing to mine)."""
+    m, md = as_margin(margin), as_mode(mode)
+    if k < 1:
+        raise ConfigError("k must be >= 1")
+    xn, yn = normalize(x), normalize(y)
+    _check_pair(xn, yn)
+    if len(xn) == 0 or len(yn) == 0:
+        return None
+    return xn, yn, m, md
+
 
 def mine(
     x: np.ndarray,
@@ -195,13 +213,10 @@ def mine(
     ``k``: neighbourhood size for the margin's averages (LASER default 4). ``candidates``:
     how many cosine neighbours are re-scored by margin per sentence (default: k).
     """
-    m, md = as_margin(margin), as_mode(mode)
-    if k < 1:
-        raise ConfigError("k must be >= 1")
-    xn, yn = normalize(x), normalize(y)
-    _check_pair(xn, yn)
-    if len(xn) == 0 or len(yn) == 0:
-        return MinedPairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+    prep = mining_inputs(x, y, k, margin, mode)
+    if prep is None:
+        return MinedPairs.empty()
+    xn, yn, m, md = prep
     c = max(k, candidates or k)
     return mine_modes(xn, yn, k, m, (md,), c)[md]
 

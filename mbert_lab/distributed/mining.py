@@ -64,23 +64,12 @@ def mine_on_ray(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio",
                 tasks: int | None = None, memory_budget: int | None = None, threads: int = 1) -> Any:
     """:func:`mbert_lab.analyses.retrieval.mine` with both k-NN searches on Ray (scored by
     :func:`~mbert_lab.analyses.retrieval.mine_from_neighbours`, as the single process does)."""
-    from ..analyses.retrieval import (
-        MinedPairs,
-        _check_pair,
-        as_margin,
-        as_mode,
-        mine_from_neighbours,
-        normalize,
-    )
-    from ..errors import ConfigError
+    from ..analyses.retrieval import MinedPairs, mine_from_neighbours, mining_inputs
 
-    m, md = as_margin(margin), as_mode(mode)
-    if k < 1:
-        raise ConfigError("k must be >= 1")
-    xn, yn = normalize(x), normalize(y)
-    _check_pair(xn, yn)
-    if len(xn) == 0 or len(yn) == 0:
-        return MinedPairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+    prep = mining_inputs(x, y, k, margin, mode)
+    if prep is None:
+        return MinedPairs.empty()
+    xn, yn, m, md = prep
     kw = {"tasks": tasks, "memory_budget": memory_budget, "threads": threads}
     sx, ix = knn_on_ray(xn, yn, k, **kw)
     sy, iy = knn_on_ray(yn, xn, k, **kw)
@@ -154,23 +143,12 @@ def mine_ann_on_ray(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "rat
                     **ann: Any) -> tuple[Any, tuple[Any, ...]]:
     """:func:`mbert_lab.index.ann_mining.mine_ann` with both directions on Ray
     (:func:`ann_neighbours_on_ray`), scored by ``mine_from_neighbours``."""
-    from ..analyses.retrieval import (
-        MinedPairs,
-        _check_pair,
-        as_margin,
-        as_mode,
-        mine_from_neighbours,
-        normalize,
-    )
-    from ..errors import ConfigError
+    from ..analyses.retrieval import MinedPairs, mine_from_neighbours, mining_inputs
 
-    m, md = as_margin(margin), as_mode(mode)
-    if k < 1:
-        raise ConfigError("k must be >= 1")
-    xn, yn = normalize(x), normalize(y)
-    _check_pair(xn, yn)
-    if len(xn) == 0 or len(yn) == 0:
-        return MinedPairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)), ()
+    prep = mining_inputs(x, y, k, margin, mode)
+    if prep is None:
+        return MinedPairs.empty(), ()
+    xn, yn, m, md = prep
     kw = {"tasks": tasks, "memory_budget": memory_budget, "threads": threads, **ann}
     sx, ix, fwd = ann_neighbours_on_ray(xn, y, yn, k, **kw)
     sy, iy, bwd = ann_neighbours_on_ray(yn, x, xn, k, **kw)

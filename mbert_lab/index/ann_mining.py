@@ -103,23 +103,12 @@ def mine_ann(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio", mo
              threads: int | None = None, seed: int = 0) -> tuple[Any, tuple[AnnSearch, AnnSearch]]:
     """:func:`mbert_lab.analyses.retrieval.mine` with the neighbours of both directions from
     IVF indexes (one over each side). Returns (pairs, (forward search, backward search))."""
-    from ..analyses.retrieval import (
-        MinedPairs,
-        _check_pair,
-        as_margin,
-        as_mode,
-        mine_from_neighbours,
-        normalize,
-    )
-    from ..errors import ConfigError
+    from ..analyses.retrieval import MinedPairs, mine_from_neighbours, mining_inputs
 
-    m, md = as_margin(margin), as_mode(mode)
-    if k < 1:
-        raise ConfigError("k must be >= 1")
-    xn, yn = normalize(x), normalize(y)
-    _check_pair(xn, yn)
-    if len(xn) == 0 or len(yn) == 0:
-        return MinedPairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)), ()  # type: ignore[return-value]
+    prep = mining_inputs(x, y, k, margin, mode)
+    if prep is None:
+        return MinedPairs.empty(), ()  # type: ignore[return-value]
+    xn, yn, m, md = prep
     kw = {"key": key, "nprobe": nprobe, "target_recall": target_recall, "threads": threads, "seed": seed}
     sx, ix, fwd = ann_neighbours(xn, y, yn, k, **kw)
     sy, iy, bwd = ann_neighbours(yn, x, xn, k, **kw)
