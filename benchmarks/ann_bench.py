@@ -286,7 +286,14 @@ class ItemRows:
 
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(self.n))]
+        if not 0 <= int(i) < self.n:
+            raise IndexError(i)
         return Item("xx", str(int(i)), "")
+
+    def __iter__(self):
+        from mbert_lab.index.faiss_index import Item
+
+        return (Item("xx", str(i), "") for i in range(self.n))
 
 
 # ----------------------------------------------------------------------------- mine
