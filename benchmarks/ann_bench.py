@@ -334,6 +334,9 @@ def mine_step(args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         asx, aix = iy_idx.search_raw(xn, k, prepared=True)
         asy, aiy = ix_idx.search_raw(yn, k, prepared=True)
+        # FAISS ids are rows in add order (held-out tuning rows are added last): back to inputs
+        aix = np.array([int(it.sid) for it in iy_idx.items])[aix]
+        aiy = np.array([int(it.sid) for it in ix_idx.items])[aiy]
         secs = time.perf_counter() - t0
         got = score_pairs(mine_from_neighbours(asx, aix, asy, aiy, k, "ratio", ["max"])[MineMode.MAX], gold)
         row = {"target_recall": target, "index": iy_idx.meta.key, "params": iy_idx.meta.search_params,
