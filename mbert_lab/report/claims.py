@@ -110,6 +110,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _only_keys(where: str, table: dict[str, Any], allowed: tuple[str, ...] | list[str], what: str = "key") -> None:
+    """Every key of ``table`` is one of ``allowed`` (else a did-you-mean error naming ``where``)."""
+    for k in table:
+        if k not in allowed:
+            raise _unknown(where, k, allowed, what)
+
+
 def _unknown(where: str, key: str, valid: tuple[str, ...] | list[str], what: str = "key") -> ConfigError:
     close = difflib.get_close_matches(key, list(valid), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -131,26 +138,20 @@ def load_anchors(path: str | Path | None = None) -> Anchors:
     p = Path(path) if path is not None else anchors_path()
     data = _read_toml(p)
     name = p.name
-    for k in data:
-        if k not in ("source", "anchor"):
-            raise _unknown(name, k, ("source", "anchor"), "top-level table")
+    _only_keys(name, data, ("source", "anchor"), "top-level table")
     sources: dict[str, str] = {}
     for key, t in (data.get("source") or {}).items():
         where = f"{name}: source.{key}"
         if not isinstance(t, dict):
             raise ConfigError(f"{where}: expected a table with citation = \"...\"")
-        for k in t:
-            if k != "citation":
-                raise _unknown(where, k, ("citation",))
+        _only_keys(where, t, ("citation",))
         sources[key] = _text(where, "citation", t.get("citation"))
     anchors: dict[str, dict[str, Any]] = {}
     for key, t in (data.get("anchor") or {}).items():
         where = f'{name}: anchor."{key}"'
         if not isinstance(t, dict):
             raise ConfigError(f"{where}: expected a table")
-        for k in t:
-            if k not in ANCHOR_KEYS:
-                raise _unknown(where, k, ANCHOR_KEYS)
+        _only_keys(where, t, ANCHOR_KEYS)
         for k in REQUIRED_ANCHOR_KEYS:
             if k not in t:
                 raise ConfigError(f"{where}: missing key '{k}'")
@@ -231,9 +232,7 @@ def load_claim(path: str | Path, anchors: Anchors | None = None) -> Claim:
     anchors = anchors or load_anchors()
     data = _read_toml(p)
     name = p.name
-    for k in data:
-        if k not in CLAIM_KEYS:
-            raise _unknown(name, k, CLAIM_KEYS)
+    _only_keys(name, data, CLAIM_KEYS)
     for k in REQUIRED_CLAIM_KEYS:
         if k not in data:
             raise ConfigError(f"{name}: {k}: missing")
