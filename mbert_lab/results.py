@@ -103,6 +103,7 @@ class Provenance:
     pooling: str | None = None
     datasets: tuple[DatasetProvenance, ...] = ()
     dtype: str = "fp32"  # compute precision of the encoder's forward pass: fp32, bf16 or int8
+    warnings: tuple[str, ...] = ()  # e.g. the model was fine-tuned on data this result evaluates on
 
     @classmethod
     def collect(
@@ -115,6 +116,7 @@ class Provenance:
         datasets: tuple[DatasetProvenance, ...] | list[DatasetProvenance] = (),
         command: str | None = None,
         dtype: str = "fp32",
+        warnings: tuple[str, ...] | list[str] = (),
     ) -> Provenance:
         """Everything but the command line, which only a client that has one passes in
         (a notebook kernel's ``sys.argv`` says nothing about the result)."""
@@ -129,6 +131,7 @@ class Provenance:
             pooling=pooling,
             datasets=tuple(datasets),
             dtype=dtype,
+            warnings=tuple(warnings),
         )
 
     @classmethod
@@ -138,6 +141,7 @@ class Provenance:
             d["model"] = ModelProvenance(**d["model"])
         d["datasets"] = tuple(DatasetProvenance(**{**x, "languages": tuple(x.get("languages", ()))}) for x in d.get("datasets", ()))
         d["layers"] = tuple(d.get("layers", ()))
+        d["warnings"] = tuple(d.get("warnings", ()))
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 

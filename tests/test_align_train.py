@@ -257,3 +257,30 @@ def test_example_study_file_runs(tmp_path, monkeypatch):
     assert r.n_pairs == 16 and r.steps == 2 and [g.gold for g in r.before] == ["en-fr"]
     assert r.before[0].test_pairs == 10 and 0.0 < r.after[0].test_aer < 1.0
     assert (tmp_path / "run" / "checkpoint" / "checkpoint_manifest.json").is_file()
+
+
+@pytest.mark.integration
+def test_results_on_training_data_carry_a_warning(tiny_encoder, tmp_path, caplog):
+    """A checkpoint trained on Tatoeba fra-eng: a Tatoeba result on fra warns (log + provenance),
+    on deu it does not."""
+    from mbert_lab.studies.align_train import AlignTrainConfig, align_train
+    from mbert_lab.studies.retrieval import TatoebaConfig, tatoeba
+
+    align_train(AlignTrainConfig(tatoeba=("fr",), pairs_per_lang=6, train_dir=str(tmp_path / "o"), layers=2,
+                                 steps=1, batch_size=3, gold=(), eval_every=0), encoder=tiny_encoder)
+    ck = str(tmp_path / "o" / "checkpoint")
+    with caplog.at_level("WARNING", logger="mbert_lab"):
+        fr = tatoeba(TatoebaConfig(model=ck, langs=("fr", "de"), layers=2, cache=False, transforms=("none",)))
+    (w,) = fr.provenance.warnings
+    assert "tatoeba.fra-eng.fra" in w and "tatoeba.fra-eng.eng" in w and "deu" not in w and "not zero-shot" in w
+    assert any("not zero-shot" in r.getMessage() for r in caplog.records)
+    de = tatoeba(TatoebaConfig(model=ck, langs=("de",), layers=2, cache=False, transforms=("none",)))
+    assert de.provenance.warnings == ()
+    base = tatoeba(TatoebaConfig(model="tiny", langs=("fr",), layers=2, cache=False, transforms=("none",)),
+                   encoder=tiny_encoder)
+    assert base.provenance.warnings == ()
+    # the warning survives the JSON round trip
+    from mbert_lab.studies import load_result
+
+    fr.save(tmp_path / "r")
+    assert load_result(tmp_path / "r" / "tatoeba.json").provenance.warnings == (w,)

@@ -90,3 +90,21 @@ def checkpoint_layer(model: str) -> int | None:
     found = manifest_of(p)
     layer = found[1].get("layer") if found else None
     return int(layer) if isinstance(layer, int) and not isinstance(layer, bool) else None
+
+
+def training_data(model: str | Path) -> dict[str, str]:
+    """sha256 -> ``"<dataset>: <file>"`` of every file an ``align-train`` checkpoint was trained
+    on (its ``align_train.json``'s ``data``); empty for any other folder or model id."""
+    p = Path(str(model)).expanduser()
+    found = manifest_of(p) if p.is_dir() else None
+    if not found or found[1].get("kind") != "align_train" or not (p / "align_train.json").is_file():
+        return {}
+    try:
+        meta = json.loads((p / "align_train.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise InputError(f"checkpoint: unreadable align_train.json ({e})", p / "align_train.json") from None
+    out: dict[str, str] = {}
+    for d in meta.get("data", ()):
+        for f, digest in (d.get("files") or {}).items():
+            out[str(digest)] = f"{d.get('name', '?')}: {f}"
+    return out

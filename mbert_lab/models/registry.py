@@ -306,6 +306,11 @@ def load_encoder(
         from .checkpoint import verify_checkpoint
 
         verify_checkpoint(local)  # a training checkpoint's files must match its sha256 manifest
+        from .checkpoint import training_data
+
+        trained_on = training_data(local)
+    else:
+        trained_on = {}
     manifest = _read_manifest(local)
     model_kw: dict[str, Any] = {}
     if manifest is not None and manifest.get("has_pooler") is False:
@@ -371,6 +376,7 @@ def load_encoder(
         num_layers=num_layers,
         hidden_size=hidden,
         max_length=max_length,
+        extra={"trained_on": trained_on} if trained_on else {},
     )
 
 

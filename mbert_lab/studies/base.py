@@ -445,7 +445,23 @@ def make_provenance(cfg: StudyConfig, *, encoder: Any = None, layers: Sequence[i
     model = encoder.provenance if encoder is not None else None
     return Provenance.collect(config={"study": cfg.study, **cfg.to_dict()}, model=model, layers=tuple(layers),
                               pooling=pooling, datasets=tuple(datasets), command=command,
-                              dtype=getattr(cfg, "dtype", "fp32"))
+                              dtype=getattr(cfg, "dtype", "fp32"), warnings=trained_on_warnings(encoder, datasets))
+
+
+def trained_on_warnings(encoder: Any, datasets: Sequence[DatasetProvenance]) -> tuple[str, ...]:
+    """One warning (logged, and kept in the provenance) per dataset file this result evaluates
+    on that the model was fine-tuned on (an ``align-train`` checkpoint's training files, matched
+    by sha256): its scores there are not zero-shot."""
+    import logging
+
+    trained = (getattr(encoder, "extra", None) or {}).get("trained_on") or {}
+    hits = sorted({f"{ds.name}: {f}" for ds in datasets for f, digest in ds.files.items() if digest in trained})
+    if not hits:
+        return ()
+    line = (f"model {encoder.model_id} was fine-tuned on {len(hits)} file(s) this result evaluates on "
+            f"({'; '.join(hits)}): scores on them are not zero-shot")
+    logging.getLogger("mbert_lab").warning("warning: %s", line)
+    return (line,)
 
 
 # ---------------------------------------------------------------------------- results
