@@ -25,6 +25,7 @@ EPILOG = """examples:
   # a word index (every word occurrence), or one vector per word form (averaged over contexts)
   mbert-lab index build --input sents.tsv --unit word-type --out results/index/words
   mbert-lab index build --input more.tsv --append --out results/index/mine   # incremental add
+  mbert-lab index build --input sents.parquet --lang-column language --ray --out results/index/pq   # [long]
   mbert-lab index search --index results/index/tatoeba3 --lang en --to de,fr -k 5 "Where is the station?"
   # margin-based mining between two files; with gold pairs the threshold is chosen on a dev split
   mbert-lab index mine --src de.txt --tgt en.txt --src-lang de --tgt-lang en --out pairs.tsv
@@ -73,7 +74,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_build_parser(b: argparse.ArgumentParser) -> None:
     src = b.add_mutually_exclusive_group(required=True)
-    src.add_argument("--input", help="TSV file: 'lang<TAB>text' or 'lang<TAB>id<TAB>text' per line")
+    src.add_argument("--input", help="TSV file: 'lang<TAB>text' or 'lang<TAB>id<TAB>text' per line, or "
+                     ".parquet/.jsonl records with lang, id and text columns (read as a Ray dataset with --ray)")
+    add_record_options(b, lang=True)
     src.add_argument("--tatoeba", help="'all' or language codes 'de,fr,zh': both sides of each set")
     b.add_argument("--out", required=True, help="index directory to write")
     b.add_argument("--unit", default="sentence", help="sentence (mean pooling), word (every occurrence) or "
@@ -101,7 +104,7 @@ def run_build(args: argparse.Namespace) -> int:
     cfg = IndexBuildConfig(index=args.out, input=args.input, tatoeba=args.tatoeba, unit=args.unit,
                            transform=args.transform, key=args.key, memory=args.memory,
                            target_recall=args.target_recall, tune_k=args.tune_k, hold_out=args.hold_out,
-                           append=args.append, **ray_fields(args), **model_fields(args))
+                           append=args.append, **record_fields(args), **ray_fields(args), **model_fields(args))
     if print_config(args, cfg):
         return 0
     r = build_index(cfg)
