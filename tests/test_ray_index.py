@@ -202,3 +202,17 @@ def test_cli_index_build_record_columns_are_checked_up_front(tsv, tmp_path, caps
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "r.jsonl: no lang column 'lang' (columns: id, text); name it with --lang-column" in err[0]
 
+
+def test_mining_on_ray_reads_the_store_in_tasks(_tiny_wordpiece_session, mining_files, tmp_path, monkeypatch):
+    """Centred exact mining: the k-NN tasks read (and centre) the vectors; the driver gets
+    k neighbours per query; the pairs and scores are the one-process ones, bit for bit."""
+    from mbert_lab.encode.store import Store
+    from mbert_lab.studies.retrieval import MineConfig, mine
+
+    src, tgt = mining_files
+    cfg = MineConfig(src=str(src), tgt=str(tgt), layers=3, threads=1, transform="center", mode="intersect")
+    plain = mine(cfg, encoder=_tiny_wordpiece_session, store=Store(tmp_path / "a"))
+    _refuse_gathering(monkeypatch)
+    on_ray = mine(cfg.replace(ray="local", ray_workers=2), encoder=_tiny_wordpiece_session, store=Store(tmp_path / "b"))
+    assert plain.n_candidates > 300
+    assert on_ray.pairs == plain.pairs

@@ -692,10 +692,16 @@ def _mine_vectors(cfg: _MiningOptions, enc: Any, store: Any, stext: list[str], t
 
     layer = _layer_of(cfg, enc)
     ex = _extractor(cfg, enc, resolve_store(cfg, store), (layer,), ("sentence",))
-    x, y = ex.encode(stext).sentence(layer), ex.encode(ttext).sentence(layer)
+    cx, cy = ex.encode(stext), ex.encode(ttext)
     release_extractors()  # with ray: the model actors give their CPUs back to the k-NN tasks
-    if cfg.transform == "center":
-        x, y = R.center(x), R.center(y)
+    if getattr(cfg, "ray", None) is not None:  # the store's files, read (and centred) by Ray tasks
+        from ..distributed.mining import store_side
+
+        x, y = (store_side(c, layer, cfg.transform == "center") for c in (cx, cy))
+    else:
+        x, y = cx.sentence(layer), cy.sentence(layer)
+        if cfg.transform == "center":
+            x, y = R.center(x), R.center(y)
     _set_faiss_threads(cfg.threads)
     if getattr(cfg, "knn", "exact") == "ivf":
         pairs, searches = _mine_ann(cfg, x, y)
