@@ -25,7 +25,6 @@ EPILOG = """examples:
   # a word index (every word occurrence), or one vector per word form (averaged over contexts)
   mbert-lab index build --input sents.tsv --unit word-type --out results/index/words
   mbert-lab index build --input more.tsv --append --out results/index/mine   # incremental add
-  mbert-lab index build --input sents.parquet --lang-column language --ray --out results/index/pq   # [long]
   mbert-lab index search --index results/index/tatoeba3 --lang en --to de,fr -k 5 "Where is the station?"
   # margin-based mining between two files; with gold pairs the threshold is chosen on a dev split
   mbert-lab index mine --src de.txt --tgt en.txt --src-lang de --tgt-lang en --out pairs.tsv
