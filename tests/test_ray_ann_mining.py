@@ -47,10 +47,10 @@ def test_sharded_budget_is_used(xy, monkeypatch) -> None:
     calls = []
     real = D.save_parts
     monkeypatch.setattr(D, "save_parts", lambda idx, p: calls.append(len(idx.parts)) or real(idx, p))
-    xn, yn = normalize(x), normalize(y)
-    s, i, _ = ann_neighbours_on_ray(xn, y, yn, 4, nprobe=4, tasks=2, memory_budget=20_000)
+    xn = normalize(x)
+    s, i, _ = ann_neighbours_on_ray(xn, y, 4, nprobe=4, tasks=2, memory_budget=20_000)
     assert calls and calls[0] >= 2  # the index was built from >= 2 Ray parts and saved for the tasks
-    s0, i0, _ = ann_neighbours_on_ray(xn, y, yn, 4, nprobe=4, tasks=2, memory_budget=None)
+    s0, i0, _ = ann_neighbours_on_ray(xn, y, 4, nprobe=4, tasks=2, memory_budget=None)
     assert len(calls) == 1 and np.array_equal(s, s0) and np.array_equal(i, i0)
 
 

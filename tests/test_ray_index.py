@@ -134,3 +134,85 @@ def test_distributed_knn_with_sharded_targets_matches(mode):
     s, i = knn_on_ray(xn, yn, 5, tasks=3)
     s0, i0 = R.knn(xn, yn, 5, normalized=True)
     assert np.array_equal(i, i0) and np.array_equal(s, s0)  # bit-identical without target shards
+
+
+def _refuse_gathering(monkeypatch):
+    """The driver never asks an encoded corpus for its whole sentence matrix."""
+    from mbert_lab.encode.store import EncodedCorpus
+
+    def refuse(*a, **k):
+        raise AssertionError("the driver gathered the vectors")
+
+    monkeypatch.setattr(EncodedCorpus, "sentence", refuse)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_index_build_from_records_on_ray_equals_one_process(_tiny_wordpiece_session, tsv, tmp_path, monkeypatch,
+                                                           suffix):
+    """Parquet / JSON Lines input (lang, id, text columns) with and without ray; on Ray the
+    tasks read their rows from the store (no vector matrix on the driver); centred."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mbert_lab.encode.store import Store
+    from mbert_lab.index.faiss_index import VectorIndex
+    from mbert_lab.studies.retrieval import IndexBuildConfig, build_index
+
+    rows = [ln.split("\t") for ln in tsv.read_text(encoding="utf-8").splitlines()][:1500]
+    cols = {"language": [r[0] for r in rows], "key": [f"r{i}" for i in range(len(rows))], "text": [r[1] for r in rows]}
+    f = tmp_path / f"rows{suffix}"
+    if suffix == ".parquet":
+        pq.write_table(pa.table(cols), str(f))
+    else:
+        import json
+
+        f.write_text("".join(json.dumps({c: v[i] for c, v in cols.items()}) + "\n" for i in range(len(rows))),
+                     encoding="utf-8")
+    cfg = IndexBuildConfig(index=str(tmp_path / "plain"), input=str(f), layers=4, key="IVF8,Flat", hold_out=100,
+                           target_recall=0.9, threads=1, transform="center", id_column="key", lang_column="language")
+    plain = build_index(cfg, encoder=_tiny_wordpiece_session, store=Store(tmp_path / "s1"))
+    _refuse_gathering(monkeypatch)
+    on_ray = build_index(cfg.replace(index=str(tmp_path / "ray"), ray="local", ray_workers=2),
+                         encoder=_tiny_wordpiece_session, store=Store(tmp_path / "s2"))
+    assert (on_ray.ntotal, on_ray.key, on_ray.tuning["value"]) == (plain.ntotal, plain.key, plain.tuning["value"]) \
+        == (1500, "IVF8,Flat", plain.tuning["value"])
+    a, b = VectorIndex.load(tmp_path / "plain"), VectorIndex.load(tmp_path / "ray")
+    assert a.items == b.items and a.items[0].sid == "r0" and a.items[0].lang == "deu"
+    assert a.means.keys() == b.means.keys() == {"deu", "eng"}
+    assert all(np.array_equal(a.means[k], b.means[k]) for k in a.means)  # the same float32 means, bit for bit
+    assert b.meta.extra["ray"]["merged_parts"] >= 2
+    q = a.reconstruct_range(0, a.meta.ntotal)[::5]
+    sa, ia = a.search_raw(q, 10, prepared=True)
+    sb, ib = b.search_raw(q, 10, prepared=True)
+    assert np.array_equal(ia, ib) and np.array_equal(sa, sb)
+
+
+def test_cli_index_build_record_columns_are_checked_up_front(tsv, tmp_path, capsys):
+    from mbert_lab.cli import main
+    from mbert_lab.data.readers.records import write_records
+    from mbert_lab.errors import ConfigError
+    from mbert_lab.studies.retrieval import IndexBuildConfig
+
+    f = write_records(tmp_path / "r.jsonl", ["a", "b"], ["Hallo.", "Hello."])
+    with pytest.raises(ConfigError, match="lang_column: only for a Parquet / JSON Lines input"):
+        IndexBuildConfig(index=str(tmp_path / "i"), input=str(tsv), lang_column="lg")
+    for extra in ([], ["--ray"]):
+        argv = ["index", "build", "--input", str(f), "--out", str(tmp_path / "i")] + extra
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "r.jsonl: no lang column 'lang' (columns: id, text); name it with --lang-column" in err[0]
+
+
+def test_mining_on_ray_reads_the_store_in_tasks(_tiny_wordpiece_session, mining_files, tmp_path, monkeypatch):
+    """Centred exact mining: the k-NN tasks read (and centre) the vectors; the driver gets
+    k neighbours per query; the pairs and scores are the one-process ones, bit for bit."""
+    from mbert_lab.encode.store import Store
+    from mbert_lab.studies.retrieval import MineConfig, mine
+
+    src, tgt = mining_files
+    cfg = MineConfig(src=str(src), tgt=str(tgt), layers=3, threads=1, transform="center", mode="intersect")
+    plain = mine(cfg, encoder=_tiny_wordpiece_session, store=Store(tmp_path / "a"))
+    _refuse_gathering(monkeypatch)
+    on_ray = mine(cfg.replace(ray="local", ray_workers=2), encoder=_tiny_wordpiece_session, store=Store(tmp_path / "b"))
+    assert plain.n_candidates > 300
+    assert on_ray.pairs == plain.pairs

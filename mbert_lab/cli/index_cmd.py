@@ -73,7 +73,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_build_parser(b: argparse.ArgumentParser) -> None:
     src = b.add_mutually_exclusive_group(required=True)
-    src.add_argument("--input", help="TSV file: 'lang<TAB>text' or 'lang<TAB>id<TAB>text' per line")
+    src.add_argument("--input", help="TSV file: 'lang<TAB>text' or 'lang<TAB>id<TAB>text' per line, or "
+                     ".parquet/.jsonl records with lang, id and text columns (read as a Ray dataset with --ray)")
+    add_record_options(b, lang=True)
     src.add_argument("--tatoeba", help="'all' or language codes 'de,fr,zh': both sides of each set")
     b.add_argument("--out", required=True, help="index directory to write")
     b.add_argument("--unit", default="sentence", help="sentence (mean pooling), word (every occurrence) or "
@@ -101,7 +103,7 @@ def run_build(args: argparse.Namespace) -> int:
     cfg = IndexBuildConfig(index=args.out, input=args.input, tatoeba=args.tatoeba, unit=args.unit,
                            transform=args.transform, key=args.key, memory=args.memory,
                            target_recall=args.target_recall, tune_k=args.tune_k, hold_out=args.hold_out,
-                           append=args.append, **ray_fields(args), **model_fields(args))
+                           append=args.append, **record_fields(args), **ray_fields(args), **model_fields(args))
     if print_config(args, cfg):
         return 0
     r = build_index(cfg)

@@ -40,11 +40,17 @@ def knn_fields(args: argparse.Namespace) -> dict[str, Any]:
             "memory": args.memory}
 
 
-def add_record_options(p: argparse.ArgumentParser) -> None:
+def add_record_options(p: argparse.ArgumentParser, lang: bool = False) -> None:
     """Columns of Parquet (.parquet) / JSON Lines (.jsonl) inputs (read as a Ray dataset with --ray)."""
     p.add_argument("--id-column", default=None, help="Parquet/JSON Lines inputs: the id column (default id)")
     p.add_argument("--text-column", default=None, help="Parquet/JSON Lines inputs: the text column (default text)")
+    if lang:
+        p.add_argument("--lang-column", default=None,
+                       help="Parquet/JSON Lines inputs: the language column (default lang)")
 
 
 def record_fields(args: argparse.Namespace) -> dict[str, Any]:
-    return {"id_column": args.id_column, "text_column": args.text_column}
+    out = {"id_column": args.id_column, "text_column": args.text_column}
+    if hasattr(args, "lang_column"):
+        out["lang_column"] = args.lang_column
+    return out

@@ -5,13 +5,20 @@ Nothing here imports Ray at module level: a run without ``ray=...`` never import
 - :mod:`.cluster`: ``ray_session(address)`` joins a cluster (``HOST:PORT``, ``ray://HOST:PORT``,
   ``auto`` or ``$RAY_ADDRESS``) or starts a local one on 127.0.0.1 (dashboard off) and shuts
   down only what it started;
+- :mod:`.corpus`: a corpus as blocks in the object store (a text file read as a Ray dataset
+  with the project's line rule; a list put in blocks): the driver holds references;
 - :mod:`.extract`: :class:`~.extract.RayExtractor`, a pool of model actors (one model load per
-  actor) that write the missing shards of the ordinary vector store
-  (:mod:`mbert_lab.encode.store`), so the output is the store a single process would write;
-- :mod:`.index`: per-shard index building in Ray tasks (train once, add in parallel, merge),
-  and :class:`~.index.ShardedIndex`, search over the saved parts within a memory budget;
-- :mod:`.mining`: margin mining with the k-NN queries of both directions spread over Ray
-  tasks (bit-identical to the single-process k-NN), targets optionally sharded by memory.
+  actor) that tokenize the blocks (token counts for the driver's shard plan) and write the
+  missing shards of the ordinary vector store (:mod:`mbert_lab.encode.store`), so the output
+  is the store a single process would write;
+- :mod:`.rows`: :class:`~.rows.RowSource`, the rows of the store's files (paths and row
+  counts) that Ray tasks read themselves;
+- :mod:`.index`: index building in Ray tasks that read their rows (train once, add in
+  parallel, merge), and :class:`~.index.ShardedIndex`, search over the saved parts within a
+  memory budget;
+- :mod:`.mining`: margin mining with the k-NN queries of both directions in Ray tasks that
+  read their vectors (bit-identical to the single-process k-NN), targets optionally read a
+  shard at a time; the driver gets k neighbours per query.
 """
 
 from __future__ import annotations

@@ -5,7 +5,11 @@ budget (:class:`ShardedIndex`).
 The build is :meth:`VectorIndex.build <mbert_lab.index.faiss_index.VectorIndex.build>`
 itself (same plan, same training sample, same held-out rows, same tuning), with each of its
 ``add`` calls (blocks of rows, then the held-out rows) done by the tasks: each gets the
-trained, empty index and a contiguous run of rows, and returns its part; the driver merges
+trained, empty index, the row source (:class:`~.rows.RowSource`: the vector store's files,
+paths and row counts) and the numbers of its rows, reads and prepares those rows itself
+(language means for centering come from one Ray task, bit-identical to the single
+process's), and returns its part; the driver reads only the training sample and the
+held-out rows (tuning), and merges
 the parts in order (``merge_from``), so the inverted lists hold the rows in the order the
 single-process adds give and searches return the same results. Kinds that FAISS cannot
 merge (HNSW) are added on the driver (no parts; ``meta.extra['ray']['merged_parts'] == 1``).
@@ -24,18 +28,22 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from ..index.faiss_index import VectorIndex, _faiss, parse_bytes, search_param_name
 
 PARTS_DIR = "parts"
 
 
-def _add_part(empty: bytes, xn: np.ndarray, threads: int) -> bytes:
-    """A Ray task: the trained empty index plus one block of prepared rows, serialized."""
+def _add_part(empty: bytes, source: Any, rows: np.ndarray, langs: list[str], transform: str,
+              means: dict[str, np.ndarray] | None, threads: int) -> bytes:
+    """A Ray task: reads its rows from the source (the vector store), prepares them as the
+    index does and adds them to the trained empty index; returns the part, serialized."""
+    from ..index.faiss_index import Transform, prepare
+
     faiss = _faiss()
     faiss.omp_set_num_threads(int(threads))
     idx = faiss.deserialize_index(np.frombuffer(empty, dtype=np.uint8))
-    idx.add(np.ascontiguousarray(xn, np.float32))
+    idx.add(prepare(np.asarray(source[rows], np.float32), langs, Transform(transform), means))
     return faiss.serialize_index(idx).tobytes()
 
 
@@ -66,44 +74,120 @@ def _merge(into: Any, part: Any) -> None:
         ivf.make_direct_map()
 
 
-class _RayBuiltIndex(VectorIndex):
-    """VectorIndex whose adds run in Ray tasks (each block of rows cut into ``parts_wanted``
-    parts, added to copies of the trained empty index) and are merged in order."""
+class _Adder:
+    """Adds rows (indices into the source) to the index in ``parts`` Ray tasks, merged in
+    order; kinds FAISS cannot merge (HNSW) are added here."""
 
-    parts_wanted = 2
-    threads = 1
-
-    def _add_prepared(self, xn: np.ndarray, items: Any) -> None:
+    def __init__(self, idx: VectorIndex, source: Any, langs: list[str], parts: int, threads: int) -> None:
         import ray
 
-        faiss = _faiss()
-        if not hasattr(self, "parts"):
-            self.parts: list[bytes] = []
-            self._empty = faiss.serialize_index(self.index).tobytes() if _mergeable(self.index) else None
-        if self._empty is None:  # not mergeable (HNSW): added here, no parts
-            super()._add_prepared(xn, items)
+        self.idx, self.source, self.langs, self.n, self.threads = idx, source, langs, parts, threads
+        self.parts: list[bytes] = []
+        self.empty = ray.put(_faiss().serialize_index(idx.index).tobytes()) if _mergeable(idx.index) else None
+        self.src_ref = ray.put(source)
+
+    def add(self, sel: np.ndarray, items: list[Any], rows: Any) -> None:
+        import ray
+
+        idx = self.idx
+        if self.empty is None:
+            idx._add_prepared(rows(sel), items)
             return
-        blocks = [b for b in np.array_split(np.arange(len(xn)), min(self.parts_wanted, len(xn))) if len(b)]
-        eref = ray.put(self._empty)
         task = ray.remote(_add_part).options(num_cpus=self.threads)
-        new = list(ray.get([task.remote(eref, ray.put(xn[b[0]: b[-1] + 1]), self.threads) for b in blocks]))
+        blocks = [b for b in np.array_split(sel, min(self.n, len(sel))) if len(b)]
+        tr, means = idx.meta.transform, idx.means
+        new = ray.get([task.remote(self.empty, self.src_ref, b, [self.langs[i] for i in b], tr, means, self.threads)
+                       for b in blocks])
         for pb in new:
-            _merge(self.index, faiss.deserialize_index(np.frombuffer(pb, dtype=np.uint8)))
+            _merge(idx.index, _faiss().deserialize_index(np.frombuffer(pb, dtype=np.uint8)))
         self.parts += new
-        self.items.extend(items)
-        self.meta.ntotal = int(self.index.ntotal)
+        idx.items.extend(items)
+        idx.meta.ntotal = int(idx.index.ntotal)
 
 
-def build_on_ray(vectors: np.ndarray, items: Any, *, parts: int, threads: int | None = None, **build_kw: Any) -> VectorIndex:
-    """:meth:`VectorIndex.build` with the first add split over ``parts`` Ray tasks and merged
-    (see the module docstring). Needs a connected Ray (``ray_session``)."""
-    cls = type("_RayBuild", (_RayBuiltIndex,), {"parts_wanted": max(1, int(parts)), "threads": int(threads or 1)})
-    idx = cls.build(vectors, items, threads=threads, **build_kw)
-    part_bytes: list[bytes] = getattr(idx, "parts", [])
-    idx.meta.extra["ray"] = {"merged_parts": max(1, len(part_bytes)), "parts": len(part_bytes)}
-    out = VectorIndex(idx.index, idx.items, idx.meta, idx.means)
-    out.parts = part_bytes  # type: ignore[attr-defined]
-    return out
+def build_on_ray(vectors: Any, items: Any, *, parts: int, threads: int | None = None, key: str = "auto",
+                 memory_budget: int | str = "4G", model: dict[str, Any] | None = None, layer: int | None = None,
+                 unit: str = "sentence", pooling: str | None = None, transform: str = "none", seed: int = 0,
+                 hold_out: int = 0, target_recall: float | None = None, tune_k: int = 1) -> VectorIndex:
+    """:meth:`VectorIndex.build` step for step (plan, training sample, held-out rows, tuning:
+    the same random draws, on the driver) with every add done by ``parts`` Ray tasks that read
+    their rows from ``vectors`` themselves (a :class:`~.rows.RowSource`: the vector store's
+    files; an array is put in the object store once), merged in order (see the module
+    docstring). Needs a connected Ray."""
+    import time
+
+    from ..index.faiss_index import (
+        ADD_BLOCK,
+        FORMAT_VERSION,
+        IndexMeta,
+        IndexPlan,
+        Transform,
+        as_transform,
+        choose_index,
+        kind_of_key,
+        prepare,
+    )
+    from .rows import RowSource
+
+    faiss = _faiss()
+    if threads:
+        faiss.omp_set_num_threads(int(threads))
+    x = vectors if isinstance(vectors, RowSource) else RowSource.from_array(np.asarray(vectors, np.float32))
+    if x.ndim != 2 or len(x) == 0:
+        raise InputError(f"need a non-empty 2-D array of vectors, got shape {x.shape}")
+    if len(items) != len(x):
+        raise InputError(f"{len(x)} vectors but {len(items)} metadata rows")
+    tr, langs = as_transform(transform), [it.lang for it in items]
+    means = _remote_means(x, langs) if tr is Transform.CENTER else None
+    n, d = x.shape
+    t0 = time.perf_counter()
+    plan = choose_index(n, d, memory_budget) if key == "auto" else IndexPlan(
+        key, kind_of_key(key), 0, "given", min(n, 100_000) if "IVF" in key or "PQ" in key else 0)
+    try:
+        index = faiss.index_factory(d, plan.key, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as e:
+        raise ConfigError(f"FAISS cannot build index '{plan.key}': {str(e).splitlines()[-1]}") from None
+    rng = np.random.default_rng(seed)
+
+    def rows(sel: np.ndarray) -> np.ndarray:  # prepared rows, read here (training sample, held-out rows)
+        return prepare(np.asarray(x[sel], np.float32), [langs[i] for i in sel], tr, means)
+
+    if not index.is_trained:
+        ntrain = plan.train_size or min(n, 100_000)
+        index.train(rows(np.arange(n) if ntrain >= n else np.sort(rng.choice(n, ntrain, replace=False))))
+    meta = IndexMeta(format_version=FORMAT_VERSION, dim=d, ntotal=0, key=plan.key, kind=plan.kind,
+                     model=dict(model or {}), layer=layer, unit=unit, pooling=pooling, transform=tr.value,
+                     extra={"plan_reason": plan.reason, "bytes_estimate": plan.bytes_estimate})
+    idx = VectorIndex(index, [], meta, means)
+    adder = _Adder(idx, x, langs, max(1, int(parts)), int(threads or 1))
+    hold = np.zeros(n, bool)
+    if hold_out and target_recall is not None and search_param_name(plan.kind) and n > hold_out * 2:
+        hold[rng.choice(n, hold_out, replace=False)] = True
+    for lo in range(0, n, ADD_BLOCK):
+        sel = np.arange(lo, min(n, lo + ADD_BLOCK))[~hold[lo: lo + ADD_BLOCK]]
+        if len(sel):
+            adder.add(sel, [items[int(i)] for i in sel], rows)
+    if hold.any():
+        held = np.nonzero(hold)[0]
+        idx.tune(rows(held), target_recall=float(target_recall), k=tune_k, prepared=True,
+                 query_langs=[langs[i] for i in held])
+        adder.add(held, [items[int(i)] for i in held], rows)
+    idx.meta.build_seconds = time.perf_counter() - t0
+    if target_recall is not None and not hold.any() and search_param_name(plan.kind):
+        idx.tune(rows(np.sort(rng.choice(n, min(n, 500), replace=False))), target_recall=float(target_recall),
+                 k=tune_k, prepared=True, exclude_self=True)
+    idx.meta.extra["ray"] = {"merged_parts": max(1, len(adder.parts)), "parts": len(adder.parts)}
+    idx.parts = adder.parts  # type: ignore[attr-defined]
+    return idx
+
+
+def _remote_means(x: Any, langs: list[str]) -> dict[str, np.ndarray]:
+    """Per-language means (``language_means``, bit-identical) in one Ray task reading the source."""
+    import ray
+
+    from .rows import sequential_mean
+
+    return ray.get(ray.remote(sequential_mean).options(num_cpus=0).remote(x, langs))
 
 
 def save_parts(index: VectorIndex, path: str | Path) -> Path | None:

@@ -45,13 +45,13 @@ def build_side(t: np.ndarray, *, key: str = "auto", threads: int | None = None, 
                builder: Any = None) -> Any:
     """A :class:`VectorIndex` over the rows of ``t`` (normalised by the index as exact search
     normalises them; ids = row numbers). ``builder``: a ``build`` with the same signature
-    (the Ray one)."""
+    (the Ray one, given ``t`` as it is: its tasks read the rows)."""
     from .faiss_index import Item, VectorIndex
 
     items = [Item("und", str(i), "") for i in range(len(t))]
     build = builder or VectorIndex.build
-    return build(np.asarray(t, np.float32), items, key=ivf_key(len(t), key), threads=threads, seed=seed,
-                 hold_out=0, target_recall=None)
+    return build(t if builder is not None else np.asarray(t, np.float32), items, key=ivf_key(len(t), key),
+                 threads=threads, seed=seed, hold_out=0, target_recall=None)
 
 
 def set_nprobe(idx: Any, q: np.ndarray, k: int, *, nprobe: int | None, target_recall: float,
@@ -72,7 +72,8 @@ def set_nprobe(idx: Any, q: np.ndarray, k: int, *, nprobe: int | None, target_re
 
 def canonical(s: np.ndarray, i: np.ndarray, q: np.ndarray, t: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Rows in exact search's order (score descending, row ascending); rows with fewer than
-    ``k`` hits searched exactly (``knn``). Returns (scores, ids, rows searched exactly)."""
+    ``k`` hits searched exactly (``knn``; ``t`` is read, ``t[:]``, only then: the Ray tasks
+    pass their targets' reader). Returns (scores, ids, rows searched exactly)."""
     from ..analyses.retrieval import knn
 
     s = np.where(i < 0, -np.inf, s).astype(np.float32)
@@ -80,7 +81,7 @@ def canonical(s: np.ndarray, i: np.ndarray, q: np.ndarray, t: np.ndarray, k: int
     s, i = np.take_along_axis(s, o, 1), np.take_along_axis(i, o, 1).astype(np.int64)
     short = np.nonzero((i[:, :k] < 0).any(axis=1))[0]
     if len(short):
-        es, ei = knn(q[short], t, i.shape[1], normalized=True)
+        es, ei = knn(q[short], t if isinstance(t, np.ndarray) else t[:], i.shape[1], normalized=True)
         s[short], i[short] = es, ei
     return s, i, len(short)
 

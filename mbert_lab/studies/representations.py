@@ -74,7 +74,9 @@ class RepresentationsConfig(EncoderOptions):
 
     def read_items(self) -> tuple[tuple[str, ...], list[Any]]:
         """(ids, texts): ids from the id column of a Parquet / JSON Lines ``file`` (read as a
-        Ray dataset with ``ray``, inside a Ray session), else ()."""
+        Ray dataset with ``ray``, inside a Ray session), else (). With ``ray`` a plain text
+        ``file`` is not read here: a :class:`~mbert_lab.distributed.corpus.LineFile` stands
+        for it (read and tokenized on the cluster by the extractor)."""
         from ..data.readers.records import is_record_file, read_records, read_records_ray
         from ..data.readers.text import read_sentences, split_ascii_space
 
@@ -85,6 +87,10 @@ class RepresentationsConfig(EncoderOptions):
             read = read_records_ray if self.ray is not None else read_records
             got = read(self.file, id_column=self.id_column or "id", text_column=self.text_column or "text")  # type: ignore[arg-type]
             ids, texts = tuple(got[0]), got[1]
+        elif self.ray is not None:  # read on the cluster, as a Ray dataset (mbert_lab.distributed.corpus)
+            from ..distributed.corpus import LineFile
+
+            return ids, LineFile(str(self.file), words=self.pretokenized)  # type: ignore[return-value]
         else:
             texts = read_sentences(self.file)  # type: ignore[arg-type]
         return ids, [list(split_ascii_space(t)) for t in texts] if self.pretokenized else texts

@@ -692,10 +692,16 @@ def _mine_vectors(cfg: _MiningOptions, enc: Any, store: Any, stext: list[str], t
 
     layer = _layer_of(cfg, enc)
     ex = _extractor(cfg, enc, resolve_store(cfg, store), (layer,), ("sentence",))
-    x, y = ex.encode(stext).sentence(layer), ex.encode(ttext).sentence(layer)
+    cx, cy = ex.encode(stext), ex.encode(ttext)
     release_extractors()  # with ray: the model actors give their CPUs back to the k-NN tasks
-    if cfg.transform == "center":
-        x, y = R.center(x), R.center(y)
+    if getattr(cfg, "ray", None) is not None:  # the store's files, read (and centred) by Ray tasks
+        from ..distributed.mining import store_side
+
+        x, y = (store_side(c, layer, cfg.transform == "center") for c in (cx, cy))
+    else:
+        x, y = cx.sentence(layer), cy.sentence(layer)
+        if cfg.transform == "center":
+            x, y = R.center(x), R.center(y)
     _set_faiss_threads(cfg.threads)
     if getattr(cfg, "knn", "exact") == "ivf":
         pairs, searches = _mine_ann(cfg, x, y)
@@ -1001,10 +1007,12 @@ def pool(config: PoolConfig, *, encoder: Any = None, store: Any = None) -> PoolR
 @dataclass(frozen=True, kw_only=True)
 class IndexBuildConfig(EncoderOptions):
     """Build (or with ``append``, extend) a FAISS index at ``index`` from ``input``
-    (``lang<TAB>text`` / ``lang<TAB>id<TAB>text``) or Tatoeba languages (both sides).
-    ``ray``: encode on a Ray cluster and add the rows in ``ray_workers`` parts merged into
-    the same index (parts kept under ``<index>/parts`` for sharded search; an append adds on
-    the driver): :mod:`mbert_lab.distributed`."""
+    (``lang<TAB>text`` / ``lang<TAB>id<TAB>text``, or Parquet / JSON Lines records with
+    ``id_column``, ``text_column`` and ``lang_column``) or Tatoeba languages (both sides).
+    ``ray``: encode on a Ray cluster and add the rows in ``ray_workers`` parts, read from the
+    vector store by Ray tasks and merged into the same index (parts kept under
+    ``<index>/parts`` for sharded search; an append adds on the driver):
+    :mod:`mbert_lab.distributed`."""
 
     study = "index_build"
     index: str
@@ -1021,6 +1029,9 @@ class IndexBuildConfig(EncoderOptions):
     append: bool = False
     ray: str | None = None
     ray_workers: int | None = None
+    id_column: str | None = None
+    text_column: str | None = None
+    lang_column: str | None = None
 
     def normalise(self) -> None:
         super().normalise()
@@ -1047,6 +1058,7 @@ class IndexBuildConfig(EncoderOptions):
         check_count("tune_k", self.tune_k, maximum=1024)
         check_count("hold_out", self.hold_out, minimum=0)
         _check_ray(self)
+        _check_index_columns(self)
         if self.append and not (Path(self.index) / "meta.json").is_file():
             raise InputError("index: append=true needs an existing index (no meta.json there)", self.index)
 
@@ -1067,7 +1079,27 @@ class IndexBuildResult(StudyResult):
     tuning: dict[str, Any]
 
 
+def _check_index_columns(cfg: IndexBuildConfig) -> None:
+    """``id_column`` / ``text_column`` / ``lang_column`` only with a Parquet / JSON Lines ``input``."""
+    from ..data.readers.records import RECORD_SUFFIXES, is_record_file
+
+    for name in ("id_column", "text_column", "lang_column"):
+        v = getattr(cfg, name)
+        if v is not None:
+            check_text(name, v)
+            if cfg.input is None or not is_record_file(cfg.input):
+                raise ConfigError(f"{name}: only for a Parquet / JSON Lines input ({', '.join(RECORD_SUFFIXES)})")
+
+
+def _record_columns(cfg: IndexBuildConfig) -> dict[str, str]:
+    return {"id_column": cfg.id_column or "id", "text_column": cfg.text_column or "text",
+            "lang_column": cfg.lang_column or "lang"}
+
+
 def _index_rows(cfg: IndexBuildConfig) -> list[tuple[str, str, str]]:
+    """(lang, id, text) per row: Tatoeba, a TSV, or Parquet / JSON Lines records (read as a
+    Ray dataset with ``ray``, inside a Ray session)."""
+    from ..data.readers.records import is_record_file, read_lang_records
     from ..data.readers.text import read_lines
     from ..data.readers.tsv import read_lang_text
     from ..languages import is_known, to_iso639_3
@@ -1079,7 +1111,11 @@ def _index_rows(cfg: IndexBuildConfig) -> list[tuple[str, str, str]]:
             rows += [(lang, f"{lang}:{i}", t) for i, t in enumerate(read_lines(fx), 1)]
             rows += [("eng", f"eng-{lang}:{i}", t) for i, t in enumerate(read_lines(fe), 1)]
         return rows
-    return [(to_iso639_3(lg) if is_known(lg) else lg, sid, t) for lg, sid, t in read_lang_text(cfg.input)]  # type: ignore[arg-type]
+    if is_record_file(cfg.input):  # type: ignore[arg-type]
+        got = read_lang_records(cfg.input, ray=cfg.ray is not None, **_record_columns(cfg))  # type: ignore[arg-type]
+    else:
+        got = read_lang_text(cfg.input)  # type: ignore[arg-type]
+    return [(to_iso639_3(lg) if is_known(lg) else lg, sid, t) for lg, sid, t in got]
 
 
 def word_vectors(cfg: EncoderOptions, enc: Any, store: Any, sentences: Sequence[str], layer: int) -> tuple[list[Any], Any]:
@@ -1088,6 +1124,10 @@ def word_vectors(cfg: EncoderOptions, enc: Any, store: Any, sentences: Sequence[
 
     corp = _extractor(cfg, enc, store, (layer,), ("word",)).encode(list(sentences))
     words = [corp.words_text(i) for i in range(len(corp))]
+    if getattr(cfg, "ray", None) is not None and len(corp):  # read by the Ray tasks, not here
+        from ..distributed.rows import RowSource
+
+        return words, RowSource.from_corpus(corp, corp.word_key, layer)
     mat = corp.word_matrix(layer) if len(corp) else np.zeros((0, enc.hidden_size), np.float32)
     return words, mat
 
@@ -1100,8 +1140,12 @@ def index_vectors(cfg: IndexBuildConfig, enc: Any, store: Any, rows: list[tuple[
     from ..index.faiss_index import Item
 
     if cfg.unit == "sentence":
-        ex = _extractor(cfg, enc, store, (layer,), ("sentence",))
-        return ex.encode([r[2] for r in rows]).sentence(layer), [Item(*r) for r in rows]
+        corpus = _extractor(cfg, enc, store, (layer,), ("sentence",)).encode([r[2] for r in rows])
+        if cfg.ray is not None:  # the store's files (paths, row counts), read by the Ray tasks
+            from ..distributed.rows import RowSource
+
+            return RowSource.from_corpus(corpus, "sentence_mean", layer), [Item(*r) for r in rows]
+        return corpus.sentence(layer), [Item(*r) for r in rows]
     words, mat = word_vectors(cfg, enc, store, [r[2] for r in rows], layer)
     occ = [(rows[i][0], f"{rows[i][1]}:{j}", w) for i, ws in enumerate(words) for j, w in enumerate(ws)]
     if cfg.unit == "word":
@@ -1110,6 +1154,7 @@ def index_vectors(cfg: IndexBuildConfig, enc: Any, store: Any, rows: list[tuple[
     for r, (lang, _, w) in enumerate(occ):
         groups.setdefault((lang, w), []).append(r)
     keys = sorted(groups)
+    mat = np.asarray(mat)  # with ray: the occurrences are averaged here (read from the store)
     vecs = np.stack([mat[groups[k]].mean(axis=0) for k in keys])
     return vecs, [Item(lang, f"{len(groups[(lang, w)])} occurrences", w) for lang, w in keys]
 
@@ -1144,9 +1189,12 @@ def _new_index(config: IndexBuildConfig, vecs: Any, items: list[Any], enc: Any, 
 
 def build_index(config: IndexBuildConfig, *, encoder: Any = None, store: Any = None) -> IndexBuildResult:
     """Build or extend the index at ``config.index`` (see :class:`IndexBuildConfig`)."""
+    from ..data.readers.records import check_record_file
     from ..index.faiss_index import VectorIndex
 
-    rows = _index_rows(config)
+    if config.input is not None:  # a records file's columns, before any Ray or model work
+        check_record_file(config.input, **_record_columns(config))
+    rows = _index_rows(config) if config.ray is None else None  # with ray: read in the session
     enc = resolve_encoder(config, encoder)
     layer = _layer_of(config, enc)
     _set_faiss_threads(config.threads)
@@ -1159,6 +1207,7 @@ def build_index(config: IndexBuildConfig, *, encoder: Any = None, store: Any = N
     from ..distributed import release_extractors, session_for
 
     with session_for(config):
+        rows = rows if rows is not None else _index_rows(config)
         vecs, items = index_vectors(config, enc, resolve_store(config, store), rows, layer)
         release_extractors()  # with ray: the model actors give their CPUs back to the index tasks
         if old is not None:

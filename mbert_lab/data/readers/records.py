@@ -1,5 +1,6 @@
-"""Records with an id column and a text column: Parquet (``.parquet``) or JSON Lines
-(``.jsonl`` / ``.ndjson``: one JSON object per line).
+"""Records with an id column and a text column (and, for ``index build``, a language
+column): Parquet (``.parquet``) or JSON Lines (``.jsonl`` / ``.ndjson``: one JSON object per
+line).
 
 :func:`read_records` reads them in this process (pyarrow for Parquet; the line rule of
 :mod:`.text` and ``json`` for JSON Lines), :func:`read_records_ray` as a Ray dataset
@@ -43,8 +44,10 @@ def _check_file(path: PathLike) -> None:
         raise InputError("cannot read (permission denied)", p)
 
 
-def _check_columns(path: PathLike, have: Sequence[str], id_column: str, text_column: str) -> None:
-    for role, col in (("id", id_column), ("text", text_column)):
+def _check_columns(path: PathLike, have: Sequence[str], id_column: str, text_column: str,
+                   lang_column: str | None = None) -> None:
+    roles = (("id", id_column), ("text", text_column)) + ((("lang", lang_column),) if lang_column else ())
+    for role, col in roles:
         if col not in have:
             shown = ", ".join(have[:12]) + (" ..." if len(have) > 12 else "")
             raise InputError(f"no {role} column '{col}' (columns: {shown or 'none'}); "
@@ -104,13 +107,14 @@ def _jsonl_rows(path: PathLike) -> list[dict[str, Any]]:
     return rows
 
 
-def check_record_file(path: PathLike, *, id_column: str = "id", text_column: str = "text") -> None:
+def check_record_file(path: PathLike, *, id_column: str = "id", text_column: str = "text",
+                      lang_column: str | None = None) -> None:
     """For a records file (by suffix; others pass): the file is readable and has both
     columns (Parquet: its schema; JSON Lines: the first line's fields), without reading the rows."""
     if not is_record_file(path):
         return
     if Path(path).suffix.lower() in PARQUET:
-        _check_columns(path, _parquet_columns(path), id_column, text_column)
+        _check_columns(path, _parquet_columns(path), id_column, text_column, lang_column)
         return
     _check_file(path)
     with open(path, "rb") as f:
@@ -121,39 +125,38 @@ def check_record_file(path: PathLike, *, id_column: str = "id", text_column: str
         raise InputError(f"not JSON ({e.msg})", path, 1) from None
     if not isinstance(obj, dict):
         raise InputError("expected a JSON object per line", path, 1)
-    _check_columns(path, list(obj), id_column, text_column)
+    _check_columns(path, list(obj), id_column, text_column, lang_column)
 
 
-def read_records(path: PathLike, *, id_column: str = "id", text_column: str = "text") -> tuple[list[str], list[str]]:
-    """``(ids, texts)`` of a Parquet or JSON Lines file, in file order (see the module docstring)."""
+def _columns(path: PathLike, roles: dict[str, str]) -> tuple[dict[str, list[Any]], str]:
+    """``{role: values}`` of the named columns (``roles``: role -> column) in file order, read
+    in this process, and the word for a row in errors (``row`` / ``line``)."""
     if Path(path).suffix.lower() in PARQUET:
         pq = _pyarrow_parquet()
-        _check_columns(path, _parquet_columns(path), id_column, text_column)
-        table = pq.read_table(str(path), columns=[id_column, text_column])
-        return _check_rows(path, table.column(id_column).to_pylist(), table.column(text_column).to_pylist(),
-                           id_column, text_column)
+        _check_columns(path, _parquet_columns(path), roles["id"], roles["text"], roles.get("lang"))
+        table = pq.read_table(str(path), columns=list(dict.fromkeys(roles.values())))
+        return {r: table.column(c).to_pylist() for r, c in roles.items()}, "row"
     rows = _jsonl_rows(path)
     for n, r in enumerate(rows, 1):
-        for role, col in (("id", id_column), ("text", text_column)):
+        for role, col in roles.items():
             if col not in r:
                 raise InputError(f"no {role} field '{col}' (fields: {', '.join(r) or 'none'}); "
                                  f"name it with --{role}-column", path, n)
-    return _check_rows(path, [r[id_column] for r in rows], [r[text_column] for r in rows], id_column,
-                       text_column, row_word="line")
+    return {role: [r[col] for r in rows] for role, col in roles.items()}, "line"
 
 
-def read_records_ray(path: PathLike, *, id_column: str = "id", text_column: str = "text") -> tuple[list[str], list[str]]:
-    """The same ``(ids, texts)`` read as a Ray dataset (``ray.data.read_parquet`` /
-    ``read_json``, order preserved); needs a connected Ray. The columns are checked before
-    the rows are read (Parquet: its schema; JSON Lines: the dataset's schema)."""
+def _columns_ray(path: PathLike, roles: dict[str, str]) -> dict[str, list[Any]]:
+    """The same columns read as a Ray dataset (``ray.data.read_parquet`` / ``read_json``,
+    order preserved); the columns are checked before the rows are read."""
     import ray.data
 
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True
     p = str(Path(path).resolve())
+    cols = list(dict.fromkeys(roles.values()))
     if Path(path).suffix.lower() in PARQUET:
-        _check_columns(path, _parquet_columns(path), id_column, text_column)
-        ds = ray.data.read_parquet(p, columns=[id_column, text_column])
+        _check_columns(path, _parquet_columns(path), roles["id"], roles["text"], roles.get("lang"))
+        ds = ray.data.read_parquet(p, columns=cols)
     else:
         _check_file(path)
         try:
@@ -162,13 +165,43 @@ def read_records_ray(path: PathLike, *, id_column: str = "id", text_column: str 
         except Exception as e:  # noqa: BLE001 -- Ray wraps pyarrow's parse error in its own types
             why = [ln.strip() for ln in str(e).splitlines() if "Error:" in ln] or [type(e).__name__]
             raise InputError(f"not JSON Lines ({why[-1][:200]})", path) from None
-        _check_columns(path, names, id_column, text_column)
-    ids: list[Any] = []
-    texts: list[Any] = []
-    for batch in ds.select_columns([id_column, text_column]).iter_batches(batch_format="pyarrow", batch_size=65536):
-        ids += batch.column(id_column).to_pylist()
-        texts += batch.column(text_column).to_pylist()
-    return _check_rows(path, ids, texts, id_column, text_column)
+        _check_columns(path, names, roles["id"], roles["text"], roles.get("lang"))
+    out: dict[str, list[Any]] = {c: [] for c in cols}
+    for batch in ds.select_columns(cols).iter_batches(batch_format="pyarrow", batch_size=65536):
+        for c in cols:
+            out[c] += batch.column(c).to_pylist()
+    return {r: out[c] for r, c in roles.items()}
+
+
+def read_records(path: PathLike, *, id_column: str = "id", text_column: str = "text") -> tuple[list[str], list[str]]:
+    """``(ids, texts)`` of a Parquet or JSON Lines file, in file order (see the module docstring)."""
+    got, word = _columns(path, {"id": id_column, "text": text_column})
+    return _check_rows(path, got["id"], got["text"], id_column, text_column, row_word=word)
+
+
+def read_records_ray(path: PathLike, *, id_column: str = "id", text_column: str = "text") -> tuple[list[str], list[str]]:
+    """The same ``(ids, texts)`` read as a Ray dataset (``ray.data.read_parquet`` /
+    ``read_json``, order preserved); needs a connected Ray. The columns are checked before
+    the rows are read (Parquet: its schema; JSON Lines: the dataset's schema)."""
+    got = _columns_ray(path, {"id": id_column, "text": text_column})
+    return _check_rows(path, got["id"], got["text"], id_column, text_column)
+
+
+def read_lang_records(path: PathLike, *, id_column: str = "id", text_column: str = "text",
+                      lang_column: str = "lang", ray: bool = False) -> list[tuple[str, str, str]]:
+    """``(lang, id, text)`` rows of a Parquet / JSON Lines file (``index build``): the id and
+    text columns as :func:`read_records` reads them (``ray``: as a Ray dataset, as
+    :func:`read_records_ray` does), plus a language column of non-blank strings (stripped of
+    ASCII space/tab); the columns are checked before the rows."""
+    roles = {"id": id_column, "text": text_column, "lang": lang_column}
+    got, word = (_columns_ray(path, roles), "row") if ray else _columns(path, roles)
+    ids, texts = _check_rows(path, got["id"], got["text"], id_column, text_column, row_word=word)
+    out = []
+    for n, (lg, i, t) in enumerate(zip(got["lang"], ids, texts), 1):
+        if not isinstance(lg, str) or not strip_ascii(lg):
+            raise InputError(f"{word} {n}: column '{lang_column}' must be a non-blank string, got {lg!r}", path)
+        out.append((strip_ascii(lg), i, t))
+    return out
 
 
 def write_records(path: PathLike, ids: Sequence[str], texts: Sequence[str], *, id_column: str = "id",
