@@ -46,7 +46,10 @@ def add_parser(subparsers: Any) -> None:
     t.add_argument("--steps", type=int, default=200, help="training steps (default 200)")
     t.add_argument("--threshold", type=float, default=1e-3, help="softmax threshold of SO targets (default 1e-3)")
     t.add_argument("--temperature", type=float, default=0.05, help="PSI softmax temperature (default 0.05)")
-    t.add_argument("--dropout", action="store_true", help="train with the model's dropout (default: off)")
+    t.add_argument("--dropout", action=argparse.BooleanOptionalAction, default=True,
+                   help="self-training targets from a dropout-free pass, the loss from a pass with the "
+                        "model's dropout, as awesome-align (default: on; measured on the offline model, "
+                        "lr 2e-5, 500 steps: mean dev AER -1.64 points with it, -1.13 without)")
     t.add_argument("--seed", type=int, default=0, help="data order, dropout and the dev/test split (default 0)")
     t.add_argument("--save-every", type=int, default=50, help="resume point every N steps (default 50)")
     t.add_argument("--no-resume", action="store_true", help="start over even if OUT holds a stopped run")

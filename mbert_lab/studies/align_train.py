@@ -70,7 +70,7 @@ class AlignTrainConfig(EncoderOptions):
     steps: int = 200
     threshold: float = 1e-3
     temperature: float = 0.05
-    dropout: bool = False
+    dropout: bool = True
     seed: int = 0
     gold: tuple[str, ...] = ("en-fr", "ro-en", "ja-en")
     gold_limit: int | None = None
