@@ -550,18 +550,11 @@ class VectorIndex:
     # -- row numbers ----------------------------------------------------------------
     def faiss_to_rows(self, ids: np.ndarray) -> np.ndarray:
         """FAISS ids (add order) -> input row numbers (-1 stays -1)."""
-        held = self.meta.extra.get("held_rows")
-        if not held:
+        if not self.meta.extra.get("held_rows"):
             return ids
-        n0 = int(self.meta.extra["held_of"])
-        if self._order is None or len(self._order) != n0:
-            h = np.asarray(held, np.int64)
-            keep = np.ones(n0, bool)
-            keep[h] = False
-            self._order = np.concatenate([np.nonzero(keep)[0], h])
-        ids = np.asarray(ids, np.int64)
-        inside = (ids >= 0) & (ids < n0)
-        return np.where(inside, self._order[np.where(inside, ids, 0)], ids)
+        if self._order is None:
+            self._order = add_order(self.meta)
+        return faiss_to_rows(self.meta, ids, self._order)
 
     # -- search ---------------------------------------------------------------------
     def set_search_params(self, params: dict[str, int]) -> None:
@@ -837,6 +830,29 @@ class VectorIndex:
 
         faiss.write_index(self.index, faiss.PyCallbackIOWriter(count))
         return total[0]
+
+
+def add_order(meta: IndexMeta) -> np.ndarray | None:
+    """Input row of every FAISS id of the first build (None: the same numbers). A build that
+    held ``meta.extra['held_rows']`` out for tuning added the other rows first, then those."""
+    held = meta.extra.get("held_rows")
+    if not held:
+        return None
+    h = np.asarray(held, np.int64)
+    keep = np.ones(int(meta.extra["held_of"]), bool)
+    keep[h] = False
+    return np.concatenate([np.nonzero(keep)[0], h])
+
+
+def faiss_to_rows(meta: IndexMeta, ids: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """FAISS ids (add order) of an index with this ``meta`` -> input row numbers (-1 stays
+    -1; rows added after the build keep their numbers). ``order``: ``add_order(meta)``, cached."""
+    order = add_order(meta) if order is None else order
+    if order is None:
+        return ids
+    ids = np.asarray(ids, np.int64)
+    inside = (ids >= 0) & (ids < len(order))
+    return np.where(inside, order[np.where(inside, ids, 0)], ids)
 
 
 def _check_model(have: dict[str, Any], want: dict[str, Any], where: Path) -> None:
