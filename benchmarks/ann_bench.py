@@ -201,7 +201,7 @@ def split(work: Path, table: str, layer: int, n_queries: int, seed: int, limit: 
     q_rows = np.nonzero(is_q)[0]
     rng = np.random.default_rng(seed)
     pick = rng.choice(q_rows, min(len(q_rows), 2 * n_queries), replace=False)
-    q = normalise(x.take(np.sort(pick)))
+    q = normalise(x.at(np.sort(pick)))
     rng.shuffle(q)
     return x, base_rows, q[: len(q) // 2], q[len(q) // 2 :]
 
