@@ -300,7 +300,7 @@ def ann(args: argparse.Namespace) -> None:
            "index_gib": size / 2**30, "bytes_per_vector": size / len(rows), "peak_rss_build_gib": rss_build,
            "load_start": start, "tune_queries": len(qt), "eval_queries": len(qe), "rows": []}
     for k in args.k:
-        for target in args.targets:
+        for target in targets_for(args.targets, k):
             tune = idx.tune(qt, target_recall=target, k=k, prepared=True, exact=ex["tune_i"])
             times = []
             for _ in range(3):
@@ -321,6 +321,17 @@ def ann(args: argparse.Namespace) -> None:
     slug = "".join(c if c.isalnum() else "_" for c in key)
     (work / f"ann_{tag(args)}_{slug}.json").write_text(json.dumps(res, indent=2))
     log("ann", {k: v for k, v in res.items() if k != "rows"})
+
+
+def parse_targets(s: str) -> dict[int, list[float]]:
+    """'0.98,0.95' (every k) or '1=0.985/0.98,10=0.96/0.95' (per k) -> {k or 0: targets}."""
+    if "=" not in s:
+        return {0: [float(v) for v in s.split(",")]}
+    return {int(k): [float(v) for v in t.split("/")] for k, t in (p.split("=") for p in s.split(","))}
+
+
+def targets_for(targets: dict[int, list[float]], k: int) -> list[float]:
+    return targets.get(k, targets.get(0, [0.95]))
 
 
 def report(args: argparse.Namespace) -> None:
@@ -428,7 +439,7 @@ def mine_step(args: argparse.Namespace) -> None:
     out["exact_seconds"] = time.perf_counter() - t0
     exact = score_pairs(mine_from_neighbours(sx, ix, sy, iy, k, "ratio", ["max"])[MineMode.MAX], gold)
     out["exact_f1"] = exact.f1
-    for target in args.targets:
+    for target in targets_for(args.targets, k):
         t0 = time.perf_counter()
         iy_idx = VectorIndex.build(yn, [Item("eng", str(i), "") for i in range(len(yn))], key=args.key[0],
                                    memory_budget=args.memory, threads=args.threads, seed=args.seed,
@@ -465,7 +476,8 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N base rows (exploration; 0: all)")
     ap.add_argument("--queries", type=int, default=1000, help="eval queries (as many again to tune)")
     ap.add_argument("--k", type=lambda s: [int(v) for v in s.split(",")], default=[1, 10])
-    ap.add_argument("--targets", type=lambda s: [float(v) for v in s.split(",")], default=[0.98, 0.95])
+    ap.add_argument("--targets", default="0.98,0.95",
+                    help="recall targets to tune for: '0.98,0.95' (every k) or '1=0.985/0.98,10=0.96/0.95' (per k)")
     ap.add_argument("--key", action="append", default=None,
                     help="FAISS factory string, or auto (the project's choice); repeat for several, each "
                          "built in its own process (default: auto)")
@@ -477,7 +489,8 @@ def main() -> int:
     me = [sys.executable, __file__]
     opts = ["--work", args.work, "--threads", str(args.threads), "--queries", str(args.queries),
             "--seed", str(args.seed), "--memory", args.memory, "--limit", str(args.limit),
-            "--k", ",".join(map(str, args.k)), "--targets", ",".join(map(str, args.targets))]
+            "--k", ",".join(map(str, args.k)), "--targets", args.targets]
+    args.targets = parse_targets(args.targets)
     if args.step == "ann" and len(args.key) > 1:  # one process per index: its own peak RSS
         t = ["--table", args.table, "--layer", str(args.layer)]
         for key in args.key:
