@@ -347,7 +347,9 @@ def test_refined_index_tunes_nprobe_and_candidates() -> None:
     idx = VectorIndex.build(x, items_for(3000), key=key)
     t = idx.tune(q, target_recall=0.9, k=5, exact=brute(q, x, 5)[1])
     assert set(t.params) == {"nprobe", "k_factor_rf"} and t.recall >= 0.9
-    assert [c["params"]["k_factor_rf"] for c in t.candidates] == refine_factors(5)
+    assert [c["params"]["k_factor_rf"] for c in t.candidates] == refine_factors(5)[::-1]  # most candidates first
+    most = t.candidates[0]["params"]["nprobe"]  # fewer candidates are not tried beyond twice its lists
+    assert all(c["params"]["nprobe"] <= 2 * most for c in t.candidates)
     assert idx.meta.search_params == t.params
     idx.set_search_params({"nprobe": 16, "k_factor_rf": 64})
     _, ids = idx.search_raw(q, 5)

@@ -270,13 +270,14 @@ def search_param_name(kind: str) -> str | None:
 
 def refine_factors(k: int) -> list[int]:
     """``k_factor_rf`` values tried for a refined index: the base index returns k * factor
-    candidates, re-ranked exactly; between max(8, 2k) and max(256, 32k) candidates.
+    candidates, re-ranked exactly; between max(32, 2k) and max(1024, 32k) candidates (on 1.5M
+    token vectors with 4-bit PQ, recall@1 0.98 wanted 256 candidates or more; recall@10 0.95, 160).
 
     >>> refine_factors(1), refine_factors(10)
-    ([8, 16, 32, 64, 128, 256], [2, 4, 8, 16, 32])
+    ([32, 64, 128, 256, 512, 1024], [4, 8, 16, 32, 64])
     """
-    lo, hi = max(8, 2 * k), max(256, 32 * k)
-    return [f for f in (1, 2, 4, 8, 16, 32, 64, 128, 256) if lo <= k * f <= hi]
+    lo, hi = max(32, 2 * k), max(1024, 32 * k)
+    return [f for f in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if lo <= k * f <= hi]
 
 
 # ----------------------------------------------------------------------------- the index
@@ -684,9 +685,14 @@ class VectorIndex:
             _, ids = self.search_raw(q, k + extra, prepared=True)
             return _recall(_drop_self(ids, k) if exclude_self else ids, exact, k)
 
-        cands = []
-        for sec in self._secondary_grid(k):
-            value, tried = _smallest_reaching(lambda v, s=sec: recall_at({name: v, **s}), self._primary_grid(name, k),
+        cands: list[dict[str, Any]] = []
+        grid = self._primary_grid(name, k)
+        for sec in reversed(self._secondary_grid(k)):  # most refinement candidates first
+            reached = [c["params"][name] for c in cands if c["recall"] >= target_recall]
+            # fewer candidates need at least as many lists; beyond twice the lists of a setting
+            # that reached the target they are slower (the scan dominates): not climbed further
+            g = [v for v in grid if not reached or v <= 2 * min(reached)] or grid[:1]
+            value, tried = _smallest_reaching(lambda v, s=sec: recall_at({name: v, **s}), g,
                                               target_recall, 0 if name == "nprobe" else max(k, 1) - 1)
             params = {name: value, **sec}
             cands.append({"params": params, "recall": tried[value], "tried": tried,
