@@ -16,15 +16,20 @@ Steps (each its own process, so that peak RSS is the step's own):
    (half tune, half evaluation) and never enter the index.
 2. ``exact`` (own process): brute-force top-k over the base for every query (faiss IndexFlatIP in
    blocks, float32), timed; the ground truth.
-3. ``ann`` (own process): ``VectorIndex.build`` (the project's index: memory-budgeted choice of
-   the FAISS index, streamed from the float16 matrix so no full float32 copy is held besides the
-   index), tuned for each k the caller needs (1 and 10) on the tuning queries, then timed on the
-   evaluation queries. Recall@k counts a returned row as a hit when its exact similarity is
-   >= the exact k-th similarity - 1e-6 (ties are not misses).
+3. ``ann`` (own process per ``--key``; ``auto`` = the project's memory-budgeted choice):
+   ``VectorIndex.build`` streamed from the float16 matrix (read with ``pread``: no memory map
+   whose pages would count in RSS, no full float32 copy besides the index), tuned for each k the
+   caller needs (1 and 10; ``--targets`` per k) on the tuning queries against the exact step's
+   ground truth (no exact search in this process), then timed on the evaluation queries.
+   Recall@k counts a returned row as a hit when its exact similarity is >= the exact k-th
+   similarity - 1e-6 (ties are not misses). Every figure carries the load average.
+   ``report``: the table of every index run for a table/layer (``ann_bench.json`` and markdown),
+   each paired with the exact runs just before and after it (docs/ann.md).
 4. ``mine`` (sentence table only): margin mining (ratio margin, k=4, both directions) of the
    Tatoeba pairs with exact vs ANN k-NN, F1 against the Tatoeba gold pairs.
 
-Run: ``python benchmarks/ann_bench.py all [--threads 2]``; figures in ``--work``/ann_bench.json.
+Run: ``python benchmarks/ann_bench.py all [--threads 2]``; figures in ``--work``/ann_bench.json;
+``--limit N``: the first N base rows only (exploration). Measured figures: docs/ann.md.
 """
 
 from __future__ import annotations
