@@ -365,7 +365,7 @@ class TuneResult:
     qps: float
     cross_lingual_share: float | None = None  # queries whose exact top-1 is in another language
     params: dict[str, int] = field(default_factory=dict)  # every search parameter chosen
-    candidates: list[dict[str, Any]] = field(default_factory=list)  # per secondary setting: params, recall, q/s
+    candidates: list[dict[str, Any]] = field(default_factory=list)  # per refinement setting: params, recall, q/s
     truth: str = "reconstructed"  # where the exact neighbours came from: given | streamed | reconstructed
 
 
@@ -702,7 +702,8 @@ class VectorIndex:
         self.set_search_params(best["params"])
         res = TuneResult(name, best["params"][name], target_recall, best["recall"], k, len(q),
                          dict(sorted(best["tried"].items())), best["qps"], xshare, dict(best["params"]),
-                         [{k_: v for k_, v in c.items() if k_ != "tried"} for c in cands], truth)
+                         [{k_: v for k_, v in c.items() if k_ != "tried"} for c in cands] if len(cands) > 1 else [],
+                         truth)
         self.meta.tuning = dataclasses.asdict(res)
         return res
 
