@@ -18,6 +18,7 @@ from mbert_lab.index.faiss_index import (
     kind_of_key,
 )
 
+
 @pytest.fixture(autouse=True)
 def _one_faiss_thread():
     # OpenMP spin-waiting on a busy 2-core machine makes small FAISS jobs 5-10x slower
@@ -115,7 +116,10 @@ def test_choose_index_follows_size_and_budget() -> None:
     assert choose_index(1000, 384).kind == "flat"
     assert choose_index(200_000, 384, "4G").kind == "hnsw"
     assert choose_index(200_000, 384, "200M").kind == "ivf_flat" or choose_index(200_000, 384, "200M").kind.endswith("pq")
-    assert choose_index(1_000_000, 384, "24G").key.startswith("IVF") and choose_index(1_000_000, 384, "24G").kind == "ivf_flat"
+    big = choose_index(1_504_414, 384, "4G")  # the ANN benchmark's 1.5M token vectors, index build's default budget
+    assert (big.key, big.kind) == ("IVF4096,PQ96x4fsr,Refine(SQfp16)", "ivf_refine") and kind_of_key(big.key) == big.kind
+    assert big.bytes_estimate <= 1.3e9 and big.train_size == 40 * 4096  # a float16 copy + 48-byte codes: ~824 B/vector
+    assert choose_index(250_000, 384, "400M").kind == "ivf_flat"  # HNSW's graph does not fit, the vectors do
     small = choose_index(1_000_000, 384, "40M")
     assert small.kind == "opq_ivf_pq" and small.bytes_estimate <= 40 << 20
     with pytest.raises(ConfigError, match="do not fit"):
@@ -141,7 +145,7 @@ def test_incremental_add_and_dimension_mismatch() -> None:
     idx = VectorIndex.build(x[:150], items_for(150), key="Flat")
     idx.add(x[150:], [Item("de", f"s{i}", "t") for i in range(150, 200)])
     assert idx.meta.ntotal == 200
-    s, ids = idx.search_raw(x[199:200], 1)
+    _s, ids = idx.search_raw(x[199:200], 1)
     assert idx.items[int(ids[0, 0])].sid == "s199"
     with pytest.raises(InputError, match="dimension mismatch"):
         idx.add(np.zeros((2, 9), np.float32), items_for(2))
@@ -277,3 +281,91 @@ def test_build_from_float16_memmap_streams_blocks_and_equals_in_memory(tmp_path,
         sb, ib = b.search_raw(q, 5, langs="en")
         np.testing.assert_array_equal(ia, ib)
         np.testing.assert_allclose(sa, sb, atol=1e-5)
+
+
+# ---------------------------------------------------------------- row numbers, ground truth, refine
+
+
+@pytest.mark.parametrize("key,params", [("IVF16,Flat", {"nprobe": 16}), ("HNSW16", {"efSearch": 512})])
+def test_hold_out_keeps_input_row_numbers(tmp_path, key: str, params: dict[str, int]) -> None:
+    """Held-out tuning rows are added last in FAISS, yet row i is input row i everywhere:
+    search_raw ids, items, exact_search, and after save/load."""
+    x = clustered(3000, 16, seed=2)
+    items = items_for(3000)
+    idx = VectorIndex.build(x, items, key=key, hold_out=150, target_recall=0.9, tune_k=5)
+    held = np.array(idx.meta.extra["held_rows"])
+    assert len(held) == 150 and idx.meta.tuning["truth"] == "streamed" and held.max() < 2999
+    assert [it.sid for it in idx.items] == [f"s{i}" for i in range(3000)]
+    idx.set_search_params(params)
+    probe = np.concatenate([held[:20], [0, 1, 2999]])  # held rows and rows added first / last
+    for index in (idx, VectorIndex.load(idx.save(tmp_path / "ix"))):
+        _s, ids = index.search_raw(x[probe], 5)
+        _bs, bi = brute(x[probe], x, 5)
+        np.testing.assert_array_equal(ids[:, 0], probe)  # each vector finds its own row first
+        np.testing.assert_array_equal(ids, bi)
+        np.testing.assert_array_equal(index.exact_search(index.prepare_queries(x[probe]), 5), bi)
+        assert [h.sid for h in index.search(x[probe[:1]], k=1)[0]] == [f"s{probe[0]}"]
+
+
+def test_hold_out_ground_truth_is_exact_search_without_the_held_rows() -> None:
+    """The streamed ground truth used for tuning equals brute force over the non-held rows."""
+    import mbert_lab.index.faiss_index as fi
+
+    x = clustered(2000, 16, seed=4)
+    idx = VectorIndex.build(x, items_for(2000), key="IVF16,Flat", hold_out=100, target_recall=0.95, tune_k=3)
+    held = np.array(idx.meta.extra["held_rows"])
+    rest = np.setdiff1d(np.arange(2000), held)
+    _, bi = brute(x[held], x[rest], 3)
+    truth = fi._TopK(idx.prepare_queries(x[held]), 3)
+    for lo in range(0, len(rest), 333):  # by blocks, as the build does
+        truth.update(idx.prepare_queries(x[rest[lo : lo + 333]]), rest[lo : lo + 333])
+    np.testing.assert_array_equal(truth.i, rest[bi])
+    t = idx.meta.tuning
+    assert t["k"] == 3 and t["recall"] >= 0.95 and t["n_queries"] == 100
+
+
+def test_tune_with_given_ground_truth_equals_reconstructed() -> None:
+    x = clustered(3000, 16, seed=6)
+    q = clustered(80, 16, seed=7)
+    idx = VectorIndex.build(x, items_for(3000), key="IVF32,Flat")
+    a = idx.tune(q, target_recall=0.9, k=5)
+    b = idx.tune(q, target_recall=0.9, k=5, exact=brute(q, x, 5)[1])
+    assert a.truth == "reconstructed" and b.truth == "given"
+    assert (a.value, a.recall, a.tried) == (b.value, b.recall, b.tried)
+
+
+def test_refined_index_tunes_nprobe_and_candidates() -> None:
+    """IVF + 4-bit fast-scan PQ + fp16 refinement: both parameters are tuned (for each
+    k_factor the smallest nprobe, then the fastest), and with every list probed and enough
+    candidates it returns brute force's neighbours."""
+    from mbert_lab.index.faiss_index import refine_factors
+
+    key = "IVF16,PQ8x4fs,Refine(SQfp16)"
+    assert kind_of_key(key) == "ivf_refine" and kind_of_key("IVF16,PQ8x4fsr,RFlat") == "ivf_refine"
+    x = clustered(3000, 16, seed=8)
+    q = clustered(60, 16, seed=9)
+    idx = VectorIndex.build(x, items_for(3000), key=key)
+    t = idx.tune(q, target_recall=0.9, k=5, exact=brute(q, x, 5)[1])
+    assert set(t.params) == {"nprobe", "k_factor_rf"} and t.recall >= 0.9
+    assert [c["params"]["k_factor_rf"] for c in t.candidates] == refine_factors(5)[::-1]  # most candidates first
+    most = t.candidates[0]["params"]["nprobe"]  # fewer candidates are not tried beyond twice its lists
+    assert all(c["params"]["nprobe"] <= 2 * most for c in t.candidates)
+    assert idx.meta.search_params == t.params
+    idx.set_search_params({"nprobe": 16, "k_factor_rf": 64})
+    _, ids = idx.search_raw(q, 5)
+    assert np.mean(ids == brute(q, x, 5)[1]) >= 0.98  # fp16 re-ranking: near-ties may swap
+
+
+def test_flat_storage_reserved_builds_the_same_index(monkeypatch) -> None:
+    """Reserving the flat/refinement code storage before the blocks are added changes nothing."""
+    import mbert_lab.index.faiss_index as fi
+
+    monkeypatch.setattr(fi, "ADD_BLOCK", 101)
+    x = clustered(700, 16, seed=10)
+    q = clustered(10, 16, seed=11)
+    for key in ("Flat", "HNSW16", "IVF8,PQ8x4fs,RFlat"):
+        idx = VectorIndex.build(x, items_for(700), key=key)
+        idx.set_search_params({"Flat": {}, "HNSW16": {"efSearch": 512}}.get(key, {"nprobe": 8, "k_factor_rf": 100}))
+        np.testing.assert_array_equal(idx.search_raw(q, 3)[1], brute(q, x, 3)[1])
+        idx.add(x[:5], items_for(5))  # and more can be added after
+        assert idx.meta.ntotal == 705

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, InputError
-from ..index.faiss_index import VectorIndex, _faiss, parse_bytes, search_param_name
+from ..index.faiss_index import VectorIndex, _faiss, faiss_to_rows, parse_bytes, search_param_name
 
 PARTS_DIR = "parts"
 
@@ -275,6 +275,8 @@ class ShardedIndex:
             found = [_search_group(q, *a) for a in args]
         best_s = np.concatenate([f[0] for f in found], axis=1)
         best_i = np.concatenate([f[1] for f in found], axis=1)
+        if self.meta is not None:  # FAISS ids -> input rows (held-out tuning rows were added last)
+            best_i = faiss_to_rows(self.meta, best_i)
         o = np.lexsort((best_i, -best_s), axis=1)[:, :k]
         return np.take_along_axis(best_s, o, 1), np.take_along_axis(best_i, o, 1)
 

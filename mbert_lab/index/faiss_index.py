@@ -10,8 +10,14 @@ and of autofaiss, but with this project's own thresholds (2 CPU cores, build tim
 - ``n <= exact_max`` (default 50,000): ``Flat``, exact search is cheap at that size;
 - ``n <= hnsw_max`` (default 300,000) and an HNSW graph fits the budget: ``HNSW32``
   (best speed/recall; its build cost grows quickly beyond that on 2 cores);
-- the uncompressed vectors fit the budget: ``IVF<nlist>,Flat`` with ``nlist`` the power of
-  two nearest ``4 sqrt(n)`` (at least 39 training points per list);
+- ``n > hnsw_max`` and a float16 copy fits the budget: ``IVF<nlist>,PQ<d/4>x4fsr,Refine(SQfp16)``
+  with ``nlist`` the power of two nearest ``4 sqrt(n)``: the probed lists are scanned as 4-bit
+  fast-scan PQ codes of the residuals (d/8 bytes a vector, SIMD lookups), the best
+  ``k * k_factor_rf`` candidates re-ranked from float16 copies of the vectors; both ``nprobe``
+  and ``k_factor_rf`` are tuned (``docs/ann.md``: on 1.5M real token vectors it is faster than
+  IVF-Flat at every recall target, with half its memory);
+- the uncompressed vectors fit the budget: ``IVF<nlist>,Flat`` (at least 39 training points
+  per list);
 - otherwise product quantisation: ``IVF<nlist>,PQ<m>`` with the largest code size ``m``
   that fits, and an OPQ rotation in front (``OPQ<m>_<d>,IVF<nlist>,PQ<m>``) when the code
   is small relative to the dimension (``d / m >= 8``), where the rotation pays off most.
@@ -38,6 +44,7 @@ import dataclasses
 import enum
 import json
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,13 +56,14 @@ import numpy as np
 from ..errors import ConfigError, InputError, MbertLabError, choice_error
 from ..io import atomic_open, atomic_write_json, sha256_file
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: items in input order, held-out tuning rows mapped (extra.held_rows)
+READS = (1, 2)  # version 1 stored items in FAISS (add) order and had no held_rows: the same reading
 GiB = 1 << 30
 
 
 def _faiss() -> Any:
     try:
-        import faiss  # noqa: PLC0415
+        import faiss
     except ImportError as e:  # pragma: no cover - faiss-cpu is a core dependency
         raise MbertLabError("faiss is not installed: pip install faiss-cpu") from e
     return faiss
@@ -132,7 +140,7 @@ class IndexMeta:
 # ----------------------------------------------------------------------------- choice
 
 
-def parse_bytes(s: str | int | float) -> int:
+def parse_bytes(s: str | float) -> int:
     """'24G' / '512M' / '1.5GiB' / 1000 -> bytes.
 
     >>> parse_bytes("2G"), parse_bytes("512MiB"), parse_bytes(1000)
@@ -168,6 +176,8 @@ def estimate_bytes(kind: str, n: int, d: int, nlist: int = 0, m: int = 0, hnsw_m
     if kind in ("ivf_pq", "opq_ivf_pq"):
         extra = d * d * 4 if kind == "opq_ivf_pq" else 0
         return n * (m + 8) + nlist * d * 4 + 256 * d * 4 + extra
+    if kind == "ivf_refine":  # m 4-bit PQ codes + ids in the lists, a float16 copy to re-rank
+        return n * (m // 2 + 8 + 2 * d) + nlist * d * 4 + 16 * d * 4
     raise ConfigError(f"unknown index kind {kind}")
 
 
@@ -184,7 +194,9 @@ def choose_index(
     >>> choose_index(10_000, 384).key
     'Flat'
     >>> choose_index(1_000_000, 384, "24G").key
-    'IVF4096,Flat'
+    'IVF4096,PQ96x4fsr,Refine(SQfp16)'
+    >>> choose_index(250_000, 384, "400M").key  # HNSW's graph does not fit
+    'IVF2048,Flat'
     >>> choose_index(1_000_000, 384, "100M").key
     'IVF4096,PQ64'
     >>> choose_index(1_000_000, 384, "40M").key
@@ -201,6 +213,14 @@ def choose_index(
         return IndexPlan(f"HNSW{hnsw_m}", "hnsw", hn, f"n={n} <= {hnsw_max} and the graph fits ({hn / GiB:.2f} GiB)")
     nlist = _nlist_for(n)
     train = min(n, max(40 * nlist, 20_000))  # faiss asks for 39+ points per list
+    m4 = d // 4 if d % 8 == 0 else 0  # 4-bit fast-scan PQ over 4 dimensions per code
+    rf = estimate_bytes("ivf_refine", n, d, nlist=nlist, m=m4) if m4 else budget + 1
+    if n > hnsw_max and rf <= budget:
+        return IndexPlan(
+            f"IVF{nlist},PQ{m4}x4fsr,Refine(SQfp16)", "ivf_refine", rf,
+            f"n={n} > {hnsw_max}: lists scanned as 4-bit fast-scan PQ codes of the residuals, the candidates "
+            f"re-ranked from float16 copies ({rf / GiB:.2f} GiB): on 1.5M real token vectors faster than "
+            "IVF-Flat at every recall target and half its memory (docs/ann.md)", train)
     ivf = estimate_bytes("ivf_flat", n, d, nlist=nlist)
     if ivf <= budget:
         return IndexPlan(
@@ -225,6 +245,8 @@ def choose_index(
 
 def kind_of_key(key: str) -> str:
     k = key.replace(" ", "")
+    if "IVF" in k and ("Refine(" in k or k.endswith(",RFlat")):
+        return "ivf_refine"
     if k.startswith("OPQ") and "PQ" in k.split(",", 1)[-1]:
         return "opq_ivf_pq"
     if "IVF" in k and ",PQ" in k:
@@ -235,11 +257,27 @@ def kind_of_key(key: str) -> str:
         return "hnsw"
     if k == "Flat":
         return "flat"
+    if "IVF" in k:
+        return "ivf_other"
     return "custom"
 
 
 def search_param_name(kind: str) -> str | None:
-    return {"hnsw": "efSearch", "ivf_flat": "nprobe", "ivf_pq": "nprobe", "opq_ivf_pq": "nprobe"}.get(kind)
+    if kind == "hnsw":
+        return "efSearch"
+    return "nprobe" if kind.startswith(("ivf", "opq_ivf")) else None
+
+
+def refine_factors(k: int) -> list[int]:
+    """``k_factor_rf`` values tried for a refined index: the base index returns k * factor
+    candidates, re-ranked exactly; between max(32, 2k) and max(1024, 32k) candidates (on 1.5M
+    token vectors with 4-bit PQ, recall@1 0.98 wanted 256 candidates or more; recall@10 0.95, 160).
+
+    >>> refine_factors(1), refine_factors(10)
+    ([32, 64, 128, 256, 512, 1024], [4, 8, 16, 32, 64])
+    """
+    lo, hi = max(32, 2 * k), max(1024, 32 * k)
+    return [f for f in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if lo <= k * f <= hi]
 
 
 # ----------------------------------------------------------------------------- the index
@@ -270,6 +308,25 @@ def prepare(
 
 
 ADD_BLOCK = 65536  # rows normalised and added at a time
+
+
+def _reserve(index: Any, n: int) -> None:
+    """Reserve the flat code storage of ``index`` (a flat, HNSW or refinement index) for ``n``
+    vectors: adding in blocks then never reallocates it (a doubling vector would briefly hold
+    the old and the new copy, up to 3x the codes). Inverted lists are not reserved."""
+    faiss = _faiss()
+    ix = faiss.downcast_index(index)
+    for attr in ("refine_index", "storage"):
+        if hasattr(ix, attr) and getattr(ix, attr) is not None:
+            ix = faiss.downcast_index(getattr(ix, attr))
+            break
+    codes = getattr(ix, "codes", None)
+    size = getattr(ix, "code_size", 0)
+    if codes is None or not size or not hasattr(codes, "resize"):
+        return
+    have = int(ix.ntotal) * int(size)
+    codes.resize(have + int(n) * int(size))  # std::vector: a smaller resize keeps the capacity
+    codes.resize(have)
 
 
 def _is_array_like(x: Any) -> bool:
@@ -304,21 +361,71 @@ class TuneResult:
     recall: float
     k: int
     n_queries: int
-    tried: dict[int, float]
+    tried: dict[int, float]  # primary value -> recall@k, at the chosen secondary parameters
     qps: float
     cross_lingual_share: float | None = None  # queries whose exact top-1 is in another language
+    params: dict[str, int] = field(default_factory=dict)  # every search parameter chosen
+    candidates: list[dict[str, Any]] = field(default_factory=list)  # per refinement setting: params, recall, q/s
+    truth: str = "reconstructed"  # where the exact neighbours came from: given | streamed | reconstructed
+
+
+class _TopK:
+    """Running exact top-k (inner product) of fixed queries over blocks of base rows."""
+
+    def __init__(self, q: np.ndarray, k: int) -> None:
+        self.q, self.k = q, k
+        self.s = np.full((len(q), 0), -np.inf, np.float32)
+        self.i = np.zeros((len(q), 0), np.int64)
+
+    def update(self, xb: np.ndarray, row_ids: np.ndarray) -> None:
+        if len(xb) == 0:
+            return
+        s, i = _faiss().knn(self.q, np.ascontiguousarray(xb, np.float32), min(self.k, len(xb)),
+                            metric=_faiss().METRIC_INNER_PRODUCT)
+        s = np.concatenate([self.s, s], axis=1)
+        i = np.concatenate([self.i, np.asarray(row_ids, np.int64)[i]], axis=1)
+        o = np.lexsort((i, -s), axis=1)[:, : self.k]  # score descending, then row ascending
+        self.s, self.i = np.take_along_axis(s, o, 1), np.take_along_axis(i, o, 1)
+
+
+class _RowsOf(Sequence):  # type: ignore[type-arg]
+    """A lazy view of ``items`` at ``rows`` (no Item objects made for a block being added)."""
+
+    def __init__(self, items: Sequence[Item], rows: np.ndarray) -> None:
+        self._items, self._rows = items, rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self._items[int(r)] for r in self._rows[i]]
+        return self._items[int(self._rows[i])]
+
+
+class _Discard(list):  # type: ignore[type-arg]
+    """``items`` during the first add: the input sequence is kept as given instead."""
+
+    def extend(self, _: Any) -> None:
+        pass
 
 
 class VectorIndex:
-    """A FAISS index plus its rows' metadata and provenance."""
+    """A FAISS index plus its rows' metadata and provenance.
 
-    def __init__(self, index: Any, items: list[Item], meta: IndexMeta, means: dict[str, np.ndarray] | None = None,
+    Row numbers are input rows: ``items[i]`` is the i-th input vector's metadata and
+    ``search_raw`` returns input row numbers, also when tuning rows were held out of the first
+    add (FAISS stores them last: ``meta.extra['held_rows']`` maps FAISS ids back).
+    """
+
+    def __init__(self, index: Any, items: Sequence[Item], meta: IndexMeta, means: dict[str, np.ndarray] | None = None,
                  read_only: bool = False) -> None:
         self.index = index
         self.items = items
         self.meta = meta
         self.means = means
         self.read_only = read_only
+        self._order: np.ndarray | None = None
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -343,10 +450,16 @@ class VectorIndex:
     ) -> VectorIndex:
         """Build an index over ``vectors`` (one row per item).
 
+        ``vectors`` may be any 2-D array-like read by slices (a float16 memmap): it is read,
+        normalised and added in blocks of ``ADD_BLOCK`` rows, so no float32 copy of the whole is
+        held besides the index. ``items`` is kept as given (a lazy sequence stays lazy).
+
         ``hold_out``: hold this many random rows back from the first ``add`` to tune the
         search parameters (queries whose own row is absent, so their nearest neighbours are
-        other sentences, mostly other languages' translations in a multilingual pool); they
-        are added afterwards. ``target_recall`` (e.g. 0.95) switches tuning on.
+        other sentences, mostly other languages' translations in a multilingual pool); their
+        exact neighbours are computed while the blocks are added (never from the index's
+        reconstructed vectors), and they are added afterwards. Row numbers stay input rows.
+        ``target_recall`` (e.g. 0.95) switches tuning on, for recall@``tune_k``.
         """
         faiss = _faiss()
         if threads:
@@ -357,17 +470,13 @@ class VectorIndex:
         if len(items) != len(x):
             raise InputError(f"{len(x)} vectors but {len(items)} metadata rows")
         tr = as_transform(transform)
-        langs = [it.lang for it in items]
+        langs = [it.lang for it in items] if tr is Transform.CENTER or hold_out else None
         means = None
         if tr is Transform.CENTER:
             means = language_means(x, langs) if isinstance(x, np.ndarray) else _streamed_means(x, langs)
         n, d = x.shape
         t0 = time.perf_counter()
-        if key == "auto":
-            plan = choose_index(n, d, memory_budget, **choose_kw)
-        else:
-            kind = kind_of_key(key)
-            plan = IndexPlan(key, kind, 0, "given", min(n, 100_000) if "IVF" in key or "PQ" in key else 0)
+        plan = cls._plan(key, n, d, memory_budget, choose_kw)
         try:
             index = faiss.index_factory(d, plan.key, faiss.METRIC_INNER_PRODUCT)
         except RuntimeError as e:
@@ -375,40 +484,59 @@ class VectorIndex:
         rng = np.random.default_rng(seed)
 
         def rows(sel: np.ndarray) -> np.ndarray:  # prepared rows (sorted indices), read in order
-            return prepare(np.asarray(x[sel], np.float32), [langs[i] for i in sel], tr, means)
+            return prepare(np.asarray(x[sel], np.float32), None if langs is None else [langs[i] for i in sel],
+                           tr, means)
 
         if not index.is_trained:
             ntrain = plan.train_size or min(n, 100_000)
             sel = np.arange(n) if ntrain >= n else np.sort(rng.choice(n, ntrain, replace=False))
-            index.train(rows(sel))
+            xt = rows(sel)
+            index.train(xt)
+            del xt
         meta = IndexMeta(
             format_version=FORMAT_VERSION, dim=d, ntotal=0, key=plan.key, kind=plan.kind,
             model=dict(model or {}), layer=layer, unit=unit, pooling=pooling, transform=tr.value,
             extra={"plan_reason": plan.reason, "bytes_estimate": plan.bytes_estimate},
         )
-        self = cls(index, [], meta, means)
+        self = cls(index, _Discard(), meta, means)
+        _reserve(index, n)
         hold = np.zeros(n, bool)
         if hold_out and target_recall is not None and search_param_name(plan.kind) and n > hold_out * 2:
             hold[rng.choice(n, hold_out, replace=False)] = True
-        # Added block by block: no float32 copy of the whole input is held besides the index
-        # (a float16 memmap of 1.5M token vectors builds in about the index's own memory).
+        held = np.nonzero(hold)[0]
+        truth = _TopK(rows(held), max(1, int(tune_k))) if len(held) else None
+        if len(held):
+            self.meta.extra.update(held_rows=held.tolist(), held_of=n)  # FAISS ids: the others first
         for lo in range(0, n, ADD_BLOCK):
             sel = np.arange(lo, min(n, lo + ADD_BLOCK))[~hold[lo : lo + ADD_BLOCK]]
             if len(sel):
-                self._add_prepared(rows(sel), [items[int(i)] for i in sel])
-        if hold.any():
-            held = np.nonzero(hold)[0]
-            xh = rows(held)
-            self.tune(xh, target_recall=float(target_recall), k=tune_k, prepared=True,
-                      query_langs=[langs[i] for i in held])
-            self._add_prepared(xh, [items[int(i)] for i in held])
-        # rows are in add order: keep items aligned with FAISS ids
+                xb = rows(sel)
+                if truth is not None:
+                    truth.update(xb, sel)
+                self._add_prepared(xb, _RowsOf(items, sel))
+                del xb
+        kept = list(items) if isinstance(items, (list, tuple)) else items  # input order, as given
+        if truth is not None:
+            self.items = kept
+            self.tune(truth.q, target_recall=float(target_recall), k=tune_k, prepared=True,
+                      query_langs=[langs[i] for i in held], exact=truth.i, truth="streamed")
+            self.items = _Discard()
+            self._add_prepared(truth.q, _RowsOf(items, held))
+        self.items = kept
         self.meta.build_seconds = time.perf_counter() - t0
-        if target_recall is not None and not hold.any() and search_param_name(plan.kind):
+        if target_recall is not None and truth is None and search_param_name(plan.kind):
             # no hold-out possible (tiny set): tune with the data itself (self matches excluded)
             self.tune(rows(np.sort(rng.choice(n, min(n, 500), replace=False))), target_recall=float(target_recall),
                       k=tune_k, prepared=True, exclude_self=True)
         return self
+
+    @staticmethod
+    def _plan(key: str, n: int, d: int, memory_budget: int | str, choose_kw: dict[str, Any]) -> IndexPlan:
+        if key == "auto":
+            return choose_index(n, d, memory_budget, **choose_kw)
+        m = re.search(r"IVF(\d+)", key)
+        train = min(n, max(40 * int(m.group(1)), 20_000)) if m else (min(n, 100_000) if "PQ" in key else 0)
+        return IndexPlan(key, kind_of_key(key), 0, "given", train)
 
     def _add_prepared(self, xn: np.ndarray, items: Sequence[Item]) -> None:
         if self.read_only:
@@ -434,7 +562,18 @@ class VectorIndex:
             assert self.means is not None
             for lang, m in language_means(x, [it.lang for it in items]).items():
                 self.means.setdefault(lang, m)  # a new language brings its own mean
+        if not isinstance(self.items, list):
+            self.items = list(self.items)
         self._add_prepared(prepare(x, [it.lang for it in items], tr, self.means), items)
+
+    # -- row numbers ----------------------------------------------------------------
+    def faiss_to_rows(self, ids: np.ndarray) -> np.ndarray:
+        """FAISS ids (add order) -> input row numbers (-1 stays -1)."""
+        if not self.meta.extra.get("held_rows"):
+            return ids
+        if self._order is None:
+            self._order = add_order(self.meta)
+        return faiss_to_rows(self.meta, ids, self._order)
 
     # -- search ---------------------------------------------------------------------
     def set_search_params(self, params: dict[str, int]) -> None:
@@ -462,12 +601,14 @@ class VectorIndex:
 
     def search_raw(self, queries: np.ndarray, k: int, prepared: bool = False,
                    langs: Sequence[str] | str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, input row numbers) of the top-k per query; -1 where fewer were found."""
         if k < 1:
             raise ConfigError("k must be >= 1")
         q = np.ascontiguousarray(queries, np.float32) if prepared else self.prepare_queries(queries, langs)
         if self.meta.ntotal == 0:
             raise InputError("the index is empty")
-        return self.index.search(q, min(int(k), self.meta.ntotal))
+        s, ids = self.index.search(q, min(int(k), self.meta.ntotal))
+        return s, self.faiss_to_rows(ids)
 
     def search(self, queries: np.ndarray, k: int = 10, langs: Sequence[str] | str | None = None,
                to: Sequence[str] | None = None) -> list[list[Hit]]:
@@ -507,93 +648,104 @@ class VectorIndex:
     # -- tuning ---------------------------------------------------------------------
     def tune(self, queries: np.ndarray, target_recall: float = 0.95, k: int = 1, prepared: bool = False,
              exclude_self: bool = False, langs: Sequence[str] | None = None,
-             query_langs: Sequence[str] | None = None) -> TuneResult:
-        """Smallest nprobe / efSearch whose recall@k against exact search reaches the target.
+             query_langs: Sequence[str] | None = None, exact: np.ndarray | None = None,
+             truth: str = "given") -> TuneResult:
+        """The fastest search parameters whose recall@k against exact search reaches the target.
 
+        The primary parameter (nprobe / efSearch) is the smallest value reaching the target
+        (grid, then bisection); for a refined index (``...,Refine(...)``) that is found for each
+        ``k_factor_rf`` of :func:`refine_factors` and the setting with the highest measured q/s
+        on these queries wins.
+
+        ``exact``: the queries' exact top-k input rows (at least k columns), e.g. computed once
+        by blocks over the raw vectors. Without it they come from brute force over the index's
+        own vectors (reconstructed: for compressed indexes this measures the search error, not
+        the quantisation error; it decodes every vector, so pass ``exact`` for large indexes).
         ``query_langs`` (or ``langs``): the queries' languages, to report how many of them are
         cross-lingual (their exact nearest neighbour is in another language).
-
-        Exact neighbours come from brute force over the index's own vectors (reconstructed:
-        for PQ indexes this measures the search error, not the quantisation error).
         """
-        faiss = _faiss()
         q = np.ascontiguousarray(queries, np.float32) if prepared else self.prepare_queries(queries, langs)
         name = search_param_name(self.meta.kind)
-        exact = self.exact_search(q, k + int(exclude_self))
-        if exclude_self:
-            exact = _drop_self(exact, k)
+        extra = int(exclude_self)
+        if exact is None:
+            exact = self.exact_search(q, k + extra)
+            truth = "reconstructed"
+            if exclude_self:
+                exact = _drop_self(exact, k)
+        exact = np.asarray(exact)[:, :k]
         ql = query_langs if query_langs is not None else langs
         xshare = None
         if ql is not None and len(ql) == len(q):
             xshare = float(np.mean([self.items[int(e[0])].lang != lg for e, lg in zip(exact, ql)]))
         if name is None:
-            return TuneResult(None, None, target_recall, 1.0, k, len(q), {}, 0.0, xshare)
-        if name == "nprobe":
-            ivf = faiss.extract_index_ivf(self.index)
-            hi = int(ivf.nlist)
-            grid = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384) if v < hi] + [hi]
-        else:
-            hi = 4096
-            grid = [max(16, k), 32, 64, 128, 256, 512, 1024, 2048, 4096]
-        tried: dict[int, float] = {}
+            return TuneResult(None, None, target_recall, 1.0, k, len(q), {}, 0.0, xshare, truth=truth)
 
-        def rec(v: int) -> float:
-            if v not in tried:
-                self.set_search_params({name: v})
-                _, ids = self.search_raw(q, k + int(exclude_self), prepared=True)
-                if exclude_self:
-                    ids = _drop_self(ids, k)
-                tried[v] = _recall(ids, exact, k)
-            return tried[v]
+        def recall_at(params: dict[str, int]) -> float:
+            self.set_search_params(params)
+            _, ids = self.search_raw(q, k + extra, prepared=True)
+            return _recall(_drop_self(ids, k) if exclude_self else ids, exact, k)
 
-        prev, found = (0 if name == "nprobe" else max(k, 1) - 1), grid[-1]
-        for v in grid:
-            if rec(v) >= target_recall:
-                found = v
-                break
-            prev = v
-        lo, hi_v = prev, found  # recall(lo) < target <= recall(hi_v): bisect
-        while hi_v - lo > max(1, lo // 8) and rec(hi_v) >= target_recall:
-            mid = (lo + hi_v) // 2
-            if mid in (lo, hi_v):
-                break
-            if rec(mid) >= target_recall:
-                hi_v = mid
-            else:
-                lo = mid
-        best = hi_v if rec(hi_v) >= target_recall else max(tried, key=lambda v: (tried[v], -v))
-        self.set_search_params({name: best})
-        t0 = time.perf_counter()
-        self.search_raw(q, k, prepared=True)
-        qps = len(q) / max(time.perf_counter() - t0, 1e-9)
-        res = TuneResult(name, best, target_recall, tried[best], k, len(q), dict(sorted(tried.items())), qps, xshare)
+        cands: list[dict[str, Any]] = []
+        grid = self._primary_grid(name, k)
+        for sec in reversed(self._secondary_grid(k)):  # most refinement candidates first
+            reached = [c["params"][name] for c in cands if c["recall"] >= target_recall]
+            # fewer candidates need at least as many lists; beyond twice the lists of a setting
+            # that reached the target they are slower (the scan dominates): not climbed further
+            g = [v for v in grid if not reached or v <= 2 * min(reached)] or grid[:1]
+            value, tried = _smallest_reaching(lambda v, s=sec: recall_at({name: v, **s}), g,
+                                              target_recall, 0 if name == "nprobe" else max(k, 1) - 1)
+            params = {name: value, **sec}
+            cands.append({"params": params, "recall": tried[value], "tried": tried,
+                          "qps": self._qps(q, k + extra, params)})
+        ok = [c for c in cands if c["recall"] >= target_recall] or [max(cands, key=lambda c: c["recall"])]
+        best = max(ok, key=lambda c: c["qps"])
+        self.set_search_params(best["params"])
+        res = TuneResult(name, best["params"][name], target_recall, best["recall"], k, len(q),
+                         dict(sorted(best["tried"].items())), best["qps"], xshare, dict(best["params"]),
+                         [{k_: v for k_, v in c.items() if k_ != "tried"} for c in cands] if len(cands) > 1 else [],
+                         truth)
         self.meta.tuning = dataclasses.asdict(res)
         return res
 
+    def _primary_grid(self, name: str, k: int) -> list[int]:
+        if name == "nprobe":
+            hi = int(_faiss().extract_index_ivf(self.index).nlist)
+            return [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384) if v < hi] + [hi]
+        return [max(16, k), 32, 64, 128, 256, 512, 1024, 2048, 4096]
+
+    def _secondary_grid(self, k: int) -> list[dict[str, int]]:
+        if self.meta.kind == "ivf_refine":
+            return [{"k_factor_rf": f} for f in refine_factors(k)]
+        return [{}]
+
+    def _qps(self, q: np.ndarray, k: int, params: dict[str, int], repeats: int = 2) -> float:
+        self.set_search_params(params)
+        best = math.inf
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            self.search_raw(q, k, prepared=True)
+            best = min(best, time.perf_counter() - t0)
+        return len(q) / max(best, 1e-9)
+
     def exact_search(self, q: np.ndarray, k: int, block: int = 65536) -> np.ndarray:
-        """Brute-force top-k ids over the index's stored vectors (prepared queries)."""
-        faiss = _faiss()
+        """Brute-force top-k input rows over the index's stored vectors (prepared queries),
+        one block of decoded vectors at a time."""
         k = min(k, self.meta.ntotal)
         if self.meta.kind == "flat":
-            return self.index.search(q, k)[1]
-        best_s = np.full((len(q), 0), -np.inf, np.float32)
-        best_i = np.zeros((len(q), 0), np.int64)
+            return self.faiss_to_rows(self.index.search(q, k)[1])
+        top = _TopK(q, k)
         for lo in range(0, self.meta.ntotal, block):
             hi = min(self.meta.ntotal, lo + block)
-            xb = self.reconstruct_range(lo, hi)
-            fl = faiss.IndexFlatIP(self.meta.dim)
-            fl.add(xb)
-            s, i = fl.search(q, min(k, hi - lo))
-            best_s = np.concatenate([best_s, s], axis=1)
-            best_i = np.concatenate([best_i, i + lo], axis=1)
-            o = np.argsort(-best_s, axis=1, kind="stable")[:, :k]
-            best_s = np.take_along_axis(best_s, o, 1)
-            best_i = np.take_along_axis(best_i, o, 1)
-        return best_i
+            top.update(self.reconstruct_range(lo, hi), np.arange(lo, hi))
+        return self.faiss_to_rows(top.i)
 
     def reconstruct_range(self, lo: int, hi: int) -> np.ndarray:
-        """Stored (normalised, transformed; decoded if compressed) vectors of rows lo..hi-1."""
+        """Stored (normalised, transformed; decoded if compressed) vectors of FAISS ids lo..hi-1
+        (add order: :meth:`faiss_to_rows` gives their input rows)."""
         faiss = _faiss()
+        base = faiss.downcast_index(self.index)
+        if isinstance(base, faiss.IndexRefine):  # the refinement index holds every vector
+            return np.ascontiguousarray(base.refine_index.reconstruct_n(lo, hi - lo), np.float32)
         ivf = None
         try:
             ivf = faiss.extract_index_ivf(self.index)
@@ -617,8 +769,8 @@ class VectorIndex:
             pass
         if ivf is not None and ivf.direct_map.type:
             ivf.set_direct_map_type(faiss.DirectMap.NoMap)  # not needed on disk
-        with atomic_open(d / "index.faiss", "wb") as f:
-            f.write(faiss.serialize_index(self.index).tobytes())
+        with atomic_open(d / "index.faiss", "wb") as f:  # streamed: no serialized copy in memory
+            faiss.write_index(self.index, faiss.PyCallbackIOWriter(f.write))
         with atomic_open(d / "items.jsonl", "w") as f:
             for it in self.items:
                 f.write(json.dumps([it.lang, it.sid, it.text], ensure_ascii=False) + "\n")
@@ -652,8 +804,9 @@ class VectorIndex:
             meta = IndexMeta(**raw)
         except (json.JSONDecodeError, TypeError) as e:
             raise IndexCorruptError(f"unreadable index metadata: {e}", path=mp) from None
-        if meta.format_version != FORMAT_VERSION:
-            raise InputError(f"index format {meta.format_version}, this version reads {FORMAT_VERSION}", path=mp)
+        if meta.format_version not in READS:
+            raise InputError(f"index format {meta.format_version}, this version reads {', '.join(map(str, READS))}",
+                             path=mp)
         for name, digest in meta.sha256.items():
             f = d / name
             if not f.exists():
@@ -691,8 +844,40 @@ class VectorIndex:
         return self
 
     def memory_bytes(self) -> int:
-        """Serialized size of the FAISS index (what it occupies in RAM when loaded)."""
-        return int(_faiss().serialize_index(self.index).nbytes)
+        """Serialized size of the FAISS index (what it occupies in RAM when loaded), counted
+        while streaming it (no serialized copy is made)."""
+        faiss = _faiss()
+        total = [0]
+
+        def count(b: bytes) -> int:
+            total[0] += len(b)
+            return len(b)
+
+        faiss.write_index(self.index, faiss.PyCallbackIOWriter(count))
+        return total[0]
+
+
+def add_order(meta: IndexMeta) -> np.ndarray | None:
+    """Input row of every FAISS id of the first build (None: the same numbers). A build that
+    held ``meta.extra['held_rows']`` out for tuning added the other rows first, then those."""
+    held = meta.extra.get("held_rows")
+    if not held:
+        return None
+    h = np.asarray(held, np.int64)
+    keep = np.ones(int(meta.extra["held_of"]), bool)
+    keep[h] = False
+    return np.concatenate([np.nonzero(keep)[0], h])
+
+
+def faiss_to_rows(meta: IndexMeta, ids: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """FAISS ids (add order) of an index with this ``meta`` -> input row numbers (-1 stays
+    -1; rows added after the build keep their numbers). ``order``: ``add_order(meta)``, cached."""
+    order = add_order(meta) if order is None else order
+    if order is None:
+        return ids
+    ids = np.asarray(ids, np.int64)
+    inside = (ids >= 0) & (ids < len(order))
+    return np.where(inside, order[np.where(inside, ids, 0)], ids)
 
 
 def _check_model(have: dict[str, Any], want: dict[str, Any], where: Path) -> None:
@@ -709,6 +894,36 @@ def _check_model(have: dict[str, Any], want: dict[str, Any], where: Path) -> Non
 def _drop_self(ids: np.ndarray, k: int) -> np.ndarray:
     """Remove each query's own row (assumed to be its first hit) -> [nq, k]."""
     return ids[:, 1 : k + 1]
+
+
+def _smallest_reaching(rec: Any, grid: list[int], target: float, floor: int) -> tuple[int, dict[int, float]]:
+    """Smallest grid value whose recall reaches the target, refined by bisection with the
+    previous grid value; (value, recall of every value tried). Where none reaches it: the
+    value with the best recall (the smallest such)."""
+    tried: dict[int, float] = {}
+
+    def r(v: int) -> float:
+        if v not in tried:
+            tried[v] = rec(v)
+        return tried[v]
+
+    prev, found = floor, grid[-1]
+    for v in grid:
+        if r(v) >= target:
+            found = v
+            break
+        prev = v
+    lo, hi = prev, found  # recall(lo) < target <= recall(hi): bisect
+    while hi - lo > max(1, lo // 8) and r(hi) >= target:
+        mid = (lo + hi) // 2
+        if mid in (lo, hi):
+            break
+        if r(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    best = hi if r(hi) >= target else max(tried, key=lambda v: (tried[v], -v))
+    return best, tried
 
 
 def _recall(ids: np.ndarray, exact: np.ndarray, k: int) -> float:
