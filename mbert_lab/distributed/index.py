@@ -35,16 +35,25 @@ PARTS_DIR = "parts"
 
 
 def _add_part(empty: bytes, source: Any, rows: np.ndarray, langs: list[str], transform: str,
-              means: dict[str, np.ndarray] | None, threads: int) -> bytes:
+              means: dict[str, np.ndarray] | None, threads: int, queries: np.ndarray | None = None,
+              k: int = 1) -> tuple[bytes, Any]:
     """A Ray task: reads its rows from the source (the vector store), prepares them as the
-    index does and adds them to the trained empty index; returns the part, serialized."""
-    from ..index.faiss_index import Transform, prepare
+    index does and adds them to the trained empty index; returns the part, serialized, and,
+    given the held-out tuning ``queries``, their exact top-``k`` over these rows (scores, input
+    rows), which the driver merges into the ground truth as the one-process build streams it."""
+    from ..index.faiss_index import Transform, _TopK, prepare
 
     faiss = _faiss()
     faiss.omp_set_num_threads(int(threads))
     idx = faiss.deserialize_index(np.frombuffer(empty, dtype=np.uint8))
-    idx.add(prepare(np.asarray(source[rows], np.float32), langs, Transform(transform), means))
-    return faiss.serialize_index(idx).tobytes()
+    xb = prepare(np.asarray(source[rows], np.float32), langs, Transform(transform), means)
+    idx.add(xb)
+    top = None
+    if queries is not None:
+        t = _TopK(queries, k)
+        t.update(xb, rows)
+        top = (t.s, t.i)
+    return faiss.serialize_index(idx).tobytes(), top
 
 
 def _mergeable(index: Any) -> bool:
@@ -86,23 +95,41 @@ class _Adder:
         self.empty = ray.put(_faiss().serialize_index(idx.index).tobytes()) if _mergeable(idx.index) else None
         self.src_ref = ray.put(source)
 
-    def add(self, sel: np.ndarray, items: list[Any], rows: Any) -> None:
+    def add(self, sel: np.ndarray, rows: Any, truth: Any = None) -> None:
+        """Add input rows ``sel`` (``idx.items`` is set to the input order by the build); with
+        ``truth`` (a running top-k of the held-out queries) the same rows update it."""
         import ray
 
         idx = self.idx
         if self.empty is None:
-            idx._add_prepared(rows(sel), items)
+            xb = rows(sel)
+            if truth is not None:
+                truth.update(xb, sel)
+            idx.index.add(xb)
+            idx.meta.ntotal = int(idx.index.ntotal)
             return
         task = ray.remote(_add_part).options(num_cpus=self.threads)
         blocks = [b for b in np.array_split(sel, min(self.n, len(sel))) if len(b)]
         tr, means = idx.meta.transform, idx.means
-        new = ray.get([task.remote(self.empty, self.src_ref, b, [self.langs[i] for i in b], tr, means, self.threads)
-                       for b in blocks])
-        for pb in new:
+        q = None if truth is None else ray.put(truth.q)
+        k = 1 if truth is None else truth.k
+        new = ray.get([task.remote(self.empty, self.src_ref, b, [self.langs[i] for i in b], tr, means, self.threads,
+                                   q, k) for b in blocks])
+        for pb, top in new:
             _merge(idx.index, _faiss().deserialize_index(np.frombuffer(pb, dtype=np.uint8)))
-        self.parts += new
-        idx.items.extend(items)
+            if truth is not None:
+                _merge_top(truth, *top)
+        self.parts += [pb for pb, _ in new]
         idx.meta.ntotal = int(idx.index.ntotal)
+
+
+def _merge_top(truth: Any, s: np.ndarray, i: np.ndarray) -> None:
+    """Fold one task's top-k (scores, input rows) into the running ``_TopK`` (same order rule:
+    score descending, then row ascending)."""
+    s = np.concatenate([truth.s, s], axis=1)
+    i = np.concatenate([truth.i, i], axis=1)
+    o = np.lexsort((i, -s), axis=1)[:, : truth.k]
+    truth.s, truth.i = np.take_along_axis(s, o, 1), np.take_along_axis(i, o, 1)
 
 
 def build_on_ray(vectors: Any, items: Any, *, parts: int, threads: int | None = None, key: str = "auto",
@@ -120,11 +147,9 @@ def build_on_ray(vectors: Any, items: Any, *, parts: int, threads: int | None = 
         ADD_BLOCK,
         FORMAT_VERSION,
         IndexMeta,
-        IndexPlan,
         Transform,
+        _TopK,
         as_transform,
-        choose_index,
-        kind_of_key,
         prepare,
     )
     from .rows import RowSource
@@ -141,8 +166,7 @@ def build_on_ray(vectors: Any, items: Any, *, parts: int, threads: int | None = 
     means = _remote_means(x, langs) if tr is Transform.CENTER else None
     n, d = x.shape
     t0 = time.perf_counter()
-    plan = choose_index(n, d, memory_budget) if key == "auto" else IndexPlan(
-        key, kind_of_key(key), 0, "given", min(n, 100_000) if "IVF" in key or "PQ" in key else 0)
+    plan = VectorIndex._plan(key, n, d, memory_budget, {})  # the one-process build's plan
     try:
         index = faiss.index_factory(d, plan.key, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as e:
@@ -163,15 +187,19 @@ def build_on_ray(vectors: Any, items: Any, *, parts: int, threads: int | None = 
     hold = np.zeros(n, bool)
     if hold_out and target_recall is not None and search_param_name(plan.kind) and n > hold_out * 2:
         hold[rng.choice(n, hold_out, replace=False)] = True
+    held = np.nonzero(hold)[0]
+    truth = _TopK(rows(held), max(1, int(tune_k))) if len(held) else None
+    if len(held):
+        idx.meta.extra.update(held_rows=held.tolist(), held_of=n)  # FAISS ids: the others first
     for lo in range(0, n, ADD_BLOCK):
         sel = np.arange(lo, min(n, lo + ADD_BLOCK))[~hold[lo: lo + ADD_BLOCK]]
         if len(sel):
-            adder.add(sel, [items[int(i)] for i in sel], rows)
-    if hold.any():
-        held = np.nonzero(hold)[0]
-        idx.tune(rows(held), target_recall=float(target_recall), k=tune_k, prepared=True,
-                 query_langs=[langs[i] for i in held])
-        adder.add(held, [items[int(i)] for i in held], rows)
+            adder.add(sel, rows, truth)
+    idx.items = list(items)  # input order: FAISS ids map to input rows through held_rows
+    if truth is not None:
+        idx.tune(truth.q, target_recall=float(target_recall), k=tune_k, prepared=True,
+                 query_langs=[langs[i] for i in held], exact=truth.i, truth="streamed")
+        adder.add(held, rows)
     idx.meta.build_seconds = time.perf_counter() - t0
     if target_recall is not None and not hold.any() and search_param_name(plan.kind):
         idx.tune(rows(np.sort(rng.choice(n, min(n, 500), replace=False))), target_recall=float(target_recall),
