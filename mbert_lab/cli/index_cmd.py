@@ -111,7 +111,7 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"index {args.out}: added {r.added} vectors, now {r.ntotal}")
         return 0
     t = r.tuning
-    tuned = f"; tuned {t['param']}={t['value']} (recall@1 {t['recall']:.3f} on {t['n_queries']} held-out queries)" if t.get("param") else ""
+    tuned = f"; tuned {t['param']}={t['value']} (recall@{t.get('k', 1)} {t['recall']:.3f} on {t['n_queries']} held-out queries)" if t.get("param") else ""
     print(f"index {args.out}: {r.ntotal} {r.unit} vectors, dim {r.dim}, {r.key} ({r.plan_reason}), "
           f"built in {r.build_seconds:.1f} s{tuned}")
     return 0
