@@ -144,12 +144,12 @@ def build_on_ray(vectors: Any, items: Any, *, parts: int, threads: int | None = 
     import time
 
     from ..index.faiss_index import (
-        ADD_BLOCK,
         FORMAT_VERSION,
         IndexMeta,
         Transform,
-        _TopK,
+        add_blocks,
         as_transform,
+        held_out,
         prepare,
     )
     from .rows import RowSource
@@ -184,17 +184,9 @@ def build_on_ray(vectors: Any, items: Any, *, parts: int, threads: int | None = 
                      extra={"plan_reason": plan.reason, "bytes_estimate": plan.bytes_estimate})
     idx = VectorIndex(index, [], meta, means)
     adder = _Adder(idx, x, langs, max(1, int(parts)), int(threads or 1))
-    hold = np.zeros(n, bool)
-    if hold_out and target_recall is not None and search_param_name(plan.kind) and n > hold_out * 2:
-        hold[rng.choice(n, hold_out, replace=False)] = True
-    held = np.nonzero(hold)[0]
-    truth = _TopK(rows(held), max(1, int(tune_k))) if len(held) else None
-    if len(held):
-        idx.meta.extra.update(held_rows=held.tolist(), held_of=n)  # FAISS ids: the others first
-    for lo in range(0, n, ADD_BLOCK):
-        sel = np.arange(lo, min(n, lo + ADD_BLOCK))[~hold[lo: lo + ADD_BLOCK]]
-        if len(sel):
-            adder.add(sel, rows, truth)
+    hold, held, truth = held_out(n, hold_out, target_recall, plan.kind, rng, rows, tune_k, idx.meta)
+    for sel in add_blocks(n, hold):
+        adder.add(sel, rows, truth)
     idx.items = list(items)  # input order: FAISS ids map to input rows through held_rows
     if truth is not None:
         idx.tune(truth.q, target_recall=float(target_recall), k=tune_k, prepared=True,

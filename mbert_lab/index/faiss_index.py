@@ -388,6 +388,30 @@ class _TopK:
         self.s, self.i = np.take_along_axis(s, o, 1), np.take_along_axis(i, o, 1)
 
 
+def held_out(n: int, hold_out: int, target_recall: float | None, kind: str, rng: Any, rows: Any, tune_k: int,
+             meta: Any) -> tuple[np.ndarray, np.ndarray, _TopK | None]:
+    """The rows a build holds out to tune on (mask, sorted rows), drawn from ``rng``, and the
+    running exact top-``tune_k`` of their prepared vectors (``rows(held)``), which the build
+    updates block by block while adding; recorded in ``meta.extra`` (FAISS ids: the others
+    first, then these)."""
+    hold = np.zeros(n, bool)
+    if hold_out and target_recall is not None and search_param_name(kind) and n > hold_out * 2:
+        hold[rng.choice(n, hold_out, replace=False)] = True
+    held = np.nonzero(hold)[0]
+    truth = _TopK(rows(held), max(1, int(tune_k))) if len(held) else None
+    if len(held):
+        meta.extra.update(held_rows=held.tolist(), held_of=n)
+    return hold, held, truth
+
+
+def add_blocks(n: int, hold: np.ndarray) -> Any:
+    """Input rows in blocks of ``ADD_BLOCK``, the held-out ones left out."""
+    for lo in range(0, n, ADD_BLOCK):
+        sel = np.arange(lo, min(n, lo + ADD_BLOCK))[~hold[lo : lo + ADD_BLOCK]]
+        if len(sel):
+            yield sel
+
+
 class _RowsOf(Sequence):  # type: ignore[type-arg]
     """A lazy view of ``items`` at ``rows`` (no Item objects made for a block being added)."""
 
@@ -500,21 +524,13 @@ class VectorIndex:
         )
         self = cls(index, _Discard(), meta, means)
         _reserve(index, n)
-        hold = np.zeros(n, bool)
-        if hold_out and target_recall is not None and search_param_name(plan.kind) and n > hold_out * 2:
-            hold[rng.choice(n, hold_out, replace=False)] = True
-        held = np.nonzero(hold)[0]
-        truth = _TopK(rows(held), max(1, int(tune_k))) if len(held) else None
-        if len(held):
-            self.meta.extra.update(held_rows=held.tolist(), held_of=n)  # FAISS ids: the others first
-        for lo in range(0, n, ADD_BLOCK):
-            sel = np.arange(lo, min(n, lo + ADD_BLOCK))[~hold[lo : lo + ADD_BLOCK]]
-            if len(sel):
-                xb = rows(sel)
-                if truth is not None:
-                    truth.update(xb, sel)
-                self._add_prepared(xb, _RowsOf(items, sel))
-                del xb
+        hold, held, truth = held_out(n, hold_out, target_recall, plan.kind, rng, rows, tune_k, self.meta)
+        for sel in add_blocks(n, hold):
+            xb = rows(sel)
+            if truth is not None:
+                truth.update(xb, sel)
+            self._add_prepared(xb, _RowsOf(items, sel))
+            del xb
         kept = list(items) if isinstance(items, (list, tuple)) else items  # input order, as given
         if truth is not None:
             self.items = kept
