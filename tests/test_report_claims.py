@@ -334,3 +334,20 @@ def test_align_pos_config_validation():
                     (dict(max_train=0), "max_train"), (dict(limit=0), "limit")]:
         with pytest.raises(ConfigError, match=msg):
             AlignPosConfig(**kw)
+
+
+def test_bar_plot_draws_an_interval_that_misses_its_point():
+    """A bootstrap percentile interval need not contain the point estimate (a skewed statistic
+    on a few items): the bars draw the interval as it is instead of failing on a negative
+    error-bar length."""
+    from mbert_lab.report.measures._claims_common import bar_plot
+    from mbert_lab.report.types import Figure, Measurement
+
+    m = Measurement(figures={"a": Figure("a", "A", 0.50, ci_low=0.55, ci_high=0.70),
+                             "b": Figure("b", "B", 0.30, spread=0.05), "c": Figure("c", "C", None)})
+    fig = bar_plot({"tiny": m}, None, ["a", "b", "c"], title="t")
+    ax = fig.axes[0]
+    segs = [s for c in ax.collections for s in c.get_segments()]
+    spans = sorted((round(float(s[:, 1].min()), 2), round(float(s[:, 1].max()), 2)) for s in segs
+                   if abs(s[0, 0] - s[1, 0]) < 1e-9)  # the vertical segments
+    assert spans == [(0.25, 0.35), (0.55, 0.70)]

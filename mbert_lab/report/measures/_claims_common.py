@@ -82,19 +82,25 @@ def bar_plot(measurements: dict[str, Measurement], ctx: ClaimContext, keys: Sequ
     width = 0.8 / max(1, len(measurements))
     x = np.arange(len(keys))
     for i, (model, m) in enumerate(measurements.items()):
-        vals, err = [], [[], []]
+        vals, low, high = [], [], []
         for k in keys:
             f = m.figures.get(k)
             v = f.value if f is not None and f.value is not None else np.nan
             vals.append(v)
-            lo = hi = 0.0
+            lo = hi = np.nan  # drawn as the interval itself: a bootstrap percentile interval
             if f is not None and f.value is not None and f.ci_low is not None and f.ci_high is not None:
-                lo, hi = f.value - f.ci_low, f.ci_high - f.value
-            elif f is not None and f.spread is not None:
-                lo = hi = f.spread
-            err[0].append(lo)
-            err[1].append(hi)
-        ax.bar(x + i * width, vals, width, yerr=err, capsize=2, label=model)
+                lo, hi = f.ci_low, f.ci_high  # need not contain the point estimate
+            elif f is not None and f.value is not None and f.spread is not None:
+                lo, hi = f.value - f.spread, f.value + f.spread
+            low.append(lo)
+            high.append(hi)
+        bx = x + i * width
+        ax.bar(bx, vals, width, label=model)
+        ok = ~(np.isnan(low) | np.isnan(high))
+        if ok.any():
+            ax.vlines(bx[ok], np.asarray(low)[ok], np.asarray(high)[ok], color="black", linewidth=1)
+            for y in (np.asarray(low)[ok], np.asarray(high)[ok]):
+                ax.hlines(y, bx[ok] - width / 8, bx[ok] + width / 8, color="black", linewidth=1)
     ax.set_xticks(x + width * (len(measurements) - 1) / 2)
     ax.set_xticklabels([m_label(measurements, k) for k in keys], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
