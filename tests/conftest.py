@@ -38,17 +38,24 @@ TOY_CORPUS = [
 os.environ.setdefault("MBERT_LAB_DATA", str((REPO.parent / "shared" / "data").resolve()))
 
 
+TOKENIZER_DIR = REPO / "tests" / "data" / "tokenizers"
+
+
 def _train_tokenizer(kind: str):
+    """Train a tiny tokenizer on ``TOY_CORPUS`` (``tokenizers``' trainers; not reproducible).
+
+    The ``tokenizers`` trainers break ties between equally frequent candidates in hash-map
+    order, so two processes train different vocabularies from the same corpus. The fixtures
+    therefore load the trained files under ``tests/data/tokenizers`` (``_load_tokenizer``);
+    this function writes them: ``python -m tests.conftest``.
+    """
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
 
     corpus = TOY_CORPUS * 3
     if kind == "wordpiece":
         from mbert_lab.models.wordpiece import train_wordpiece
 
-        tok = train_wordpiece(corpus, vocab_size=400)
-        tok.model_max_length = 64
-        return tok
+        return train_wordpiece(corpus, vocab_size=400).backend_tokenizer
     tok = Tokenizer(models.Unigram())
     tok.normalizer = normalizers.NFKC()
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
@@ -61,16 +68,31 @@ def _train_tokenizer(kind: str):
         single="<s> $A </s>", pair="<s> $A </s> $B </s>", special_tokens=[("<s>", bos), ("</s>", eos)]
     )
     tok.decoder = decoders.Metaspace()
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="<unk>",
-        pad_token="<pad>",
-        bos_token="<s>",
-        eos_token="</s>",
-        cls_token="<s>",
-        sep_token="</s>",
-        model_max_length=64,
-    )
+    return tok
+
+
+def _load_tokenizer(kind: str):
+    """The committed tiny tokenizer of ``kind`` as a fast tokenizer (same in every process)."""
+    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer.from_file(str(TOKENIZER_DIR / f"tiny-{kind}.json"))
+    if kind == "wordpiece":
+        from mbert_lab.models.wordpiece import _wrap
+
+        fast = _wrap(tok)
+    else:
+        fast = PreTrainedTokenizerFast(
+            tokenizer_object=tok,
+            unk_token="<unk>",
+            pad_token="<pad>",
+            bos_token="<s>",
+            eos_token="</s>",
+            cls_token="<s>",
+            sep_token="</s>",
+        )
+    fast.model_max_length = 64
+    return fast
 
 
 def make_tiny_encoder(kind: str = "wordpiece", max_position: int = 64, layers: int = 4, seed: int = 0):
@@ -79,7 +101,7 @@ def make_tiny_encoder(kind: str = "wordpiece", max_position: int = 64, layers: i
 
     from mbert_lab.models.registry import Encoder
 
-    tok = _train_tokenizer(kind)
+    tok = _load_tokenizer(kind)
     torch.manual_seed(seed)
     cfg = BertConfig(
         vocab_size=len(tok),
@@ -149,3 +171,10 @@ def offline_encoder():
     from mbert_lab.models.registry import load_encoder
 
     return load_encoder("offline")
+
+
+if __name__ == "__main__":  # python -m tests.conftest: (re)train the committed tiny tokenizers
+    TOKENIZER_DIR.mkdir(parents=True, exist_ok=True)
+    for _kind in ("wordpiece", "sentencepiece"):
+        _train_tokenizer(_kind).save(str(TOKENIZER_DIR / f"tiny-{_kind}.json"), pretty=True)
+        print(TOKENIZER_DIR / f"tiny-{_kind}.json")

@@ -123,7 +123,7 @@ def test_tatoeba_mining_ivf_f1_within_tolerance_of_exact(_tiny_wordpiece_session
     # separated vectors: test_every_list_probed_equals_exact_mining)
     pa = {(p.src_id, p.tgt) for p in exact.pairs}
     pb = {(p.src_id, p.tgt) for p in every.pairs}
-    assert len(pa) > 1000 and len(pa & pb) >= 0.9 * len(pa)
+    assert len(pa) > 500 and len(pa & pb) >= 0.9 * len(pa)  # hundreds of the 2,000 sources paired
     assert every.evaluation.test.f1 == pytest.approx(exact.evaluation.test.f1, abs=0.01)
     assert [s.direction for s in tuned.knn_searches] == ["forward", "backward"]
     assert all(s.nprobe < s.nlist and s.tuned_recall >= 0.95 for s in tuned.knn_searches)

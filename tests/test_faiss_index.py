@@ -97,6 +97,20 @@ def test_pq_index_topk_equals_bruteforce_over_its_decoded_vectors(key: str) -> N
     np.testing.assert_allclose(np.take_along_axis(sim, order, 1), s, atol=1e-4)
 
 
+@pytest.mark.parametrize("key", ["Flat", "IVF8,PQ4x4", "IVF8,PQ4x4fsr,Refine(SQfp16)"])
+def test_reconstruct_ids_equals_the_rows_of_a_full_decode(key: str) -> None:
+    x = clustered(1000, 16)
+    idx = VectorIndex.build(x, items_for(len(x)), key=key)
+    full = idx.reconstruct_range(0, idx.meta.ntotal)
+    ids = np.random.default_rng(3).choice(len(x), 50, replace=False)
+    ids = np.concatenate([ids, ids[:3]])  # unsorted, with repeats
+    got = idx.reconstruct_ids(ids, block=128)  # several blocks, most of them without a wanted id
+    np.testing.assert_array_equal(got, full[ids])
+    assert idx.reconstruct_ids(np.array([], dtype=np.int64)).shape == (0, idx.meta.dim)
+    with pytest.raises(IndexError):
+        idx.reconstruct_ids(np.array([len(x)]))
+
+
 def test_search_to_languages_and_hit_fields() -> None:
     x = clustered(300, 8)
     idx = VectorIndex.build(x, items_for(300), key="Flat")

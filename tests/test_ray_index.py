@@ -113,7 +113,7 @@ def test_mining_on_ray_equals_single_process(_tiny_wordpiece_session, mining_fil
     cfg = MineConfig(src=str(src), tgt=str(tgt), layers=4, threads=1)
     plain = mine(cfg, encoder=_tiny_wordpiece_session, store=Store(tmp_path / "a"))
     on_ray = mine(cfg.replace(ray="local", ray_workers=2), encoder=_tiny_wordpiece_session, store=Store(tmp_path / "b"))
-    assert plain.n_candidates > 500
+    assert plain.n_candidates > 300  # a non-trivial set of mutual candidates out of 1,000 sentences
     assert on_ray.pairs == plain.pairs  # same pairs, same scores, same order
 
 

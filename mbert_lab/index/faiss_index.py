@@ -772,6 +772,25 @@ class VectorIndex:
         x = self.index.reconstruct_n(lo, hi - lo)
         return np.ascontiguousarray(x, np.float32)
 
+    def reconstruct_ids(self, ids: np.ndarray, block: int = 65536) -> np.ndarray:
+        """Stored vectors of the FAISS ids ``ids`` (any order), decoded one block of ids at a
+        time: memory is ``block`` vectors, not the whole index."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) and (ids.min() < 0 or ids.max() >= self.meta.ntotal):
+            raise IndexError(f"ids outside 0..{self.meta.ntotal - 1}")
+        order = np.argsort(ids, kind="stable")
+        sorted_ids = ids[order]
+        out: np.ndarray | None = None
+        for lo in range(0, self.meta.ntotal, block):
+            hi = min(self.meta.ntotal, lo + block)
+            a, b = np.searchsorted(sorted_ids, [lo, hi])
+            if a < b:
+                x = self.reconstruct_range(lo, hi)
+                if out is None:
+                    out = np.empty((len(ids), x.shape[1]), np.float32)
+                out[order[a:b]] = x[sorted_ids[a:b] - lo]
+        return out if out is not None else np.empty((0, self.meta.dim), np.float32)
+
     # -- persistence ----------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the index directory atomically file by file; meta.json (with checksums) last."""

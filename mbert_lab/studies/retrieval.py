@@ -1401,7 +1401,7 @@ def recall(config: RecallConfig, *, encoder: Any = None, store: Any = None) -> R
     idx = VectorIndex.load(config.index)
     n = idx.meta.ntotal
     rows = np.random.default_rng(config.seed).choice(n, min(config.queries, n), replace=False)
-    q = idx.reconstruct_range(0, n)[rows]
+    q = idx.reconstruct_ids(rows)
     k = config.k
     exact = idx.exact_search(q, k + 1)[:, 1:]  # drop the query's own row
     got = idx.search_raw(q, k + 1, prepared=True)[1][:, 1:]
